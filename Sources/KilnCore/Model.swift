@@ -1,0 +1,111 @@
+/// A group selects machines by labels and names the profile they boot.
+public struct Group: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var profile: String
+    /// Label key → required value; `mac` values are normalised.
+    public var selector: [String: String]
+    public var metadata: [String: JSONValue]
+    /// Where the group was read from (for messages); empty when built in code.
+    public var sourcePath: String
+
+    public init(id: String, name: String = "", profile: String, selector: [String: String] = [:], metadata: [String: JSONValue] = [:], sourcePath: String = "") {
+        self.id = id
+        self.name = name
+        self.profile = profile
+        self.selector = selector
+        self.metadata = metadata
+        self.sourcePath = sourcePath
+    }
+
+    /// A group without selectors matches every machine: it is a default.
+    public var isDefault: Bool { selector.isEmpty }
+
+    public func matches(_ labels: Labels) -> Bool {
+        for (key, value) in selector where labels[key] != value { return false }
+        return true
+    }
+
+    /// The selector as `key=value` pairs sorted by key, for messages.
+    public var selectorDescription: String {
+        selector.isEmpty ? "(no selectors: default)" : selector.keys.sorted().map { "\($0)=\(selector[$0]!)" }.joined(separator: " ")
+    }
+}
+
+public struct BootConfig: Sendable, Equatable {
+    public var kernel: String
+    public var initrd: [String]
+    public var args: [String]
+
+    public init(kernel: String, initrd: [String] = [], args: [String] = []) {
+        self.kernel = kernel
+        self.initrd = initrd
+        self.args = args
+    }
+}
+
+/// A profile says what a machine boots and which configs it is given.
+public struct Profile: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var boot: BootConfig?
+    public var ignitionID: String?
+    public var cloudID: String?
+    public var genericID: String?
+    public var sourcePath: String
+
+    public init(id: String, name: String = "", boot: BootConfig? = nil, ignitionID: String? = nil, cloudID: String? = nil, genericID: String? = nil, sourcePath: String = "") {
+        self.id = id
+        self.name = name
+        self.boot = boot
+        self.ignitionID = ignitionID
+        self.cloudID = cloudID
+        self.genericID = genericID
+        self.sourcePath = sourcePath
+    }
+
+    public func templateID(_ kind: TemplateKind) -> String? {
+        switch kind {
+        case .ignition: return ignitionID
+        case .cloud: return cloudID
+        case .generic: return genericID
+        }
+    }
+}
+
+/// The kinds of config file a profile can name, each in its own folder of
+/// the data directory, as in matchbox.
+public enum TemplateKind: String, Sendable, CaseIterable, Hashable {
+    case ignition
+    case cloud
+    case generic
+
+    public var directory: String { rawValue }
+
+    /// The profile field that names a file of this kind.
+    public var profileField: String { "\(rawValue)_id" }
+}
+
+/// A config file named by a profile, read at load time so that a request
+/// sees the file as it was in the same load as the group and profile.
+public struct TemplateFile: Sendable, Equatable {
+    public var kind: TemplateKind
+    public var id: String
+    public var path: String
+    public var bytes: [UInt8]
+
+    /// matchbox serves `.ign` and `.ignition` files as they are, unrendered.
+    public var isRawIgnition: Bool {
+        kind == .ignition && (id.hasSuffix(".ign") || id.hasSuffix(".ignition"))
+    }
+}
+
+public struct TemplateKey: Sendable, Hashable {
+    public var kind: TemplateKind
+    public var id: String
+
+    public init(_ kind: TemplateKind, _ id: String) {
+        self.kind = kind
+        self.id = id
+    }
+}

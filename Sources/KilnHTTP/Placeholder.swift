@@ -1,0 +1,1 @@
+import Hummingbird; import Prometheus; import ServiceLifecycle; import UnixSignals; public enum P2 {}
