@@ -7,3 +7,27 @@ func hexDigitValue(_ byte: UInt8) -> UInt8? {
     default: return nil
     }
 }
+
+public enum PercentEncoding {
+    /// Decodes `%XX` escapes (and `+` as a space in query strings); nil when
+    /// an escape is cut short or not hex.
+    public static func decode(_ text: Substring, plusIsSpace: Bool) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+") where plusIsSpace:
+                bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexDigitValue), let low = iterator.next().flatMap(hexDigitValue) else {
+                    return nil
+                }
+                bytes.append(high << 4 | low)
+            default:
+                bytes.append(byte)
+            }
+        }
+        return bytes
+    }
+}

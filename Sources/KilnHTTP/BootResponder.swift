@@ -1,0 +1,159 @@
+import Hummingbird
+import KilnCore
+import Logging
+import NIOCore
+
+/// The HTTP side of Kiln: matchbox's endpoints plus health, metrics and
+/// assets. Handlers read one catalog snapshot per request.
+public struct BootResponder: Sendable {
+    let store: CatalogStore
+    let assets: AssetResponder
+    let metrics: KilnMetrics
+    let logger: Logger
+
+    public init(store: CatalogStore, assetsPath: String, metrics: KilnMetrics, logger: Logger) {
+        self.store = store
+        self.assets = AssetResponder(root: assetsPath)
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        route(router, "/", endpoint: "root") { _ in .text("kiln\n") }
+        route(router, "/healthz", endpoint: "healthz") { _ in
+            store.current == nil ? .failure(.serviceUnavailable, "data directory not loaded yet") : .text("ok\n")
+        }
+        route(router, "/metrics", endpoint: "metrics") { _ in
+            .bytes(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        for path in ["/boot.ipxe", "/boot.ipxe.0"] {
+            route(router, RouterPath(stringLiteral: path), endpoint: "boot.ipxe") { _ in .text(BootScripts.ipxeBootstrap) }
+        }
+        route(router, "/ipxe", endpoint: "ipxe") { request in
+            bootScript(request) { BootScripts.ipxe($0) }
+        }
+        route(router, "/grub", endpoint: "grub") { request in
+            bootScript(request) { BootScripts.grub($0) }
+        }
+        route(router, "/metadata", endpoint: "metadata") { request in
+            matched(request) { labels, _, match in
+                .text(MachineVariables.environmentFile(MachineVariables.collect(group: match.group, labels: labels)))
+            }
+        }
+        route(router, "/ignition", endpoint: "ignition") { request in
+            configFile(request, kind: .ignition)
+        }
+        route(router, "/generic", endpoint: "generic") { request in
+            configFile(request, kind: .generic)
+        }
+        route(router, "/cloud", endpoint: "cloud") { request in
+            configFile(request, kind: .cloud)
+        }
+        route(router, "/assets/**", endpoint: "assets", methods: [.get, .head]) { request in
+            await assets.reply(to: request)
+        }
+        // Anything else: say what exists instead of an empty 404.
+        route(router, "/**", endpoint: "unknown", methods: [.get, .head]) { request in
+            .failure(.notFound, "no endpoint \(request.uri.path); Kiln serves /boot.ipxe /ipxe /grub /metadata /ignition /generic /cloud /assets/ /metrics /healthz")
+        }
+        return router
+    }
+
+    private func route(
+        _ router: Router<BasicRequestContext>, _ path: RouterPath, endpoint: String,
+        methods: [HTTPRequest.Method] = [.get],
+        _ handler: @escaping @Sendable (Request) async -> Reply
+    ) {
+        for method in methods {
+            router.on(path, method: method) { request, _ in
+                let reply = await handler(request)
+                record(request, endpoint: endpoint, reply: reply)
+                return reply.response()
+            }
+        }
+    }
+
+    private func record(_ request: Request, endpoint: String, reply: Reply) {
+        metrics.request(endpoint: endpoint, status: Int(reply.status.code))
+        if let group = reply.group { metrics.matched(group: group) }
+        let level: Logger.Level = reply.status.code >= 500 ? .error : (reply.reason != nil ? .warning : .info)
+        guard logger.logLevel <= level else { return }
+        var metadata: Logger.Metadata = [
+            "status": "\(reply.status.code)",
+            "path": "\(request.uri.path)",
+        ]
+        if let labels = reply.labels { metadata["labels"] = "\(labels)" }
+        if let group = reply.group { metadata["group"] = "\(group)" }
+        if let profile = reply.profile { metadata["profile"] = "\(profile)" }
+        if let reason = reply.reason { metadata["reason"] = "\(reason)" }
+        logger.log(level: level, "\(request.method) \(endpoint)", metadata: metadata)
+    }
+
+    /// Parses labels, matches, and hands the result on, or answers the
+    /// failure: 503 before the first load, 400 for a bad MAC, 404 naming the
+    /// labels or the missing profile.
+    private func matched(_ request: Request, _ answer: (Labels, Catalog, Match) -> Reply) -> Reply {
+        guard let catalog = store.current else {
+            return .failure(.serviceUnavailable, "data directory not loaded yet")
+        }
+        let labels: Labels
+        do {
+            labels = try Labels(query: request.uri.query ?? "")
+        } catch {
+            var reply = Reply.failure(.badRequest, error.description)
+            reply.labels = request.uri.query
+            return reply
+        }
+        var reply: Reply
+        switch catalog.match(labels) {
+        case .success(let match):
+            reply = answer(labels, catalog, match)
+            reply.group = match.group.id
+            reply.profile = match.profile.id
+        case .failure(let failure):
+            reply = .failure(.notFound, failure.description)
+            if case .missingProfile(let group, _) = failure { reply.group = group.id }
+        }
+        reply.labels = labels.description
+        return reply
+    }
+
+    private func bootScript(_ request: Request, render: (BootConfig) -> String) -> Reply {
+        matched(request) { _, _, match in
+            guard let boot = match.profile.boot, !boot.kernel.isEmpty else {
+                return .failure(.notFound, "profile \"\(match.profile.id)\" has no boot.kernel to boot")
+            }
+            return .text(render(boot))
+        }
+    }
+
+    private func configFile(_ request: Request, kind: TemplateKind) -> Reply {
+        matched(request) { _, catalog, match in
+            let file: TemplateFile
+            switch catalog.template(kind, for: match.profile) {
+            case .success(let found): file = found
+            case .failure(let failure): return .failure(.notFound, failure.description)
+            }
+            if file.isRawIgnition {
+                return .bytes(file.bytes, contentType: "application/json")
+            }
+            // A file with no template actions renders to itself.
+            if kind != .ignition, !file.bytes.containsTemplateAction {
+                return .bytes(file.bytes, contentType: Reply.plainText)
+            }
+            return .failure(.notImplemented, "\(kind.directory)/\(file.id) is a template; rendering templates is not implemented yet (serve a raw .ign file, or a file without {{ }})")
+        }
+    }
+}
+
+extension [UInt8] {
+    var containsTemplateAction: Bool {
+        var previous: UInt8 = 0
+        for byte in self {
+            if byte == UInt8(ascii: "{") && previous == UInt8(ascii: "{") { return true }
+            previous = byte
+        }
+        return false
+    }
+}

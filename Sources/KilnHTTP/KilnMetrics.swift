@@ -1,0 +1,49 @@
+import Prometheus
+
+/// Kiln's Prometheus metrics. One registry per server (not the global
+/// swift-metrics bootstrap) so tests can run several servers in a process.
+public struct KilnMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let reloads: Counter
+    private let reloadFailures: Counter
+    private let groups: Gauge
+    private let profiles: Gauge
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        reloads = registry.makeCounter(descriptor: Self.name("catalog", "reloads", unit: "total", "Successful loads of the data directory"))
+        reloadFailures = registry.makeCounter(descriptor: Self.name("catalog", "reload_failures", unit: "total", "Loads of the data directory that failed; the last good catalog kept serving"))
+        groups = registry.makeGauge(descriptor: Self.name("catalog", "groups", unit: "", "Groups in the catalog being served"))
+        profiles = registry.makeGauge(descriptor: Self.name("catalog", "profiles", unit: "", "Profiles in the catalog being served"))
+    }
+
+    func request(endpoint: String, status: Int) {
+        registry.makeCounter(descriptor: Self.requests, labels: [("endpoint", endpoint), ("status", String(status))]).increment()
+    }
+
+    func matched(group: String) {
+        registry.makeCounter(descriptor: Self.matches, labels: [("group", group)]).increment()
+    }
+
+    public func reloaded(groups groupCount: Int, profiles profileCount: Int) {
+        reloads.increment()
+        groups.set(Double(groupCount))
+        profiles.set(Double(profileCount))
+    }
+
+    public func reloadFailed() {
+        reloadFailures.increment()
+    }
+
+    private static func name(_ subsystem: String, _ metric: String, unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "kiln", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
+    }
+
+    // Computed: the descriptor type is not Sendable, so it cannot be a static let.
+    private static var requests: MetricNameDescriptor { name("http", "requests", unit: "total", "HTTP requests by endpoint and status code") }
+    private static var matches: MetricNameDescriptor { name("match", "groups", unit: "total", "Requests matched to each group") }
+
+    func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,61 @@
+import Hummingbird
+import KilnCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Everything `kiln serve` runs: the HTTP responder and the reloader, under
+/// one service group that stops cleanly on SIGTERM and SIGINT.
+public struct KilnServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var dataPath: String
+        public var assetsPath: String
+        public var pollInterval: Duration
+
+        public init(host: String = "127.0.0.1", port: Int = 8080, dataPath: String, assetsPath: String, pollInterval: Duration = .seconds(1)) {
+            self.host = host
+            self.port = port
+            self.dataPath = dataPath
+            self.assetsPath = assetsPath
+            self.pollInterval = pollInterval
+        }
+    }
+
+    public let configuration: Configuration
+    public let store = CatalogStore()
+    public let metrics = KilnMetrics()
+    let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until shutdown. `onListening` gets the bound port (useful with
+    /// port 0 in tests).
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let reloader = CatalogReloader(
+            loader: CatalogLoader(dataPath: configuration.dataPath), store: store, metrics: metrics,
+            logger: logger, pollInterval: configuration.pollInterval)
+        let responder = BootResponder(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger)
+        let logger = self.logger
+        let app = Application(
+            router: responder.makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("listening", metadata: ["http": "\(channel.localAddress?.description ?? "?")"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: reloader), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import KilnCore
+import Logging
+
+/// Options each command shares. Every option also reads a `KILN_*`
+/// environment variable, for systemd units and containers; a flag wins.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Data directory in matchbox's layout (env KILN_DATA_PATH).", valueName: "dir"))
+    var dataPath: String?
+
+    var resolvedDataPath: String {
+        dataPath ?? ProcessInfo.processInfo.environment["KILN_DATA_PATH"] ?? "/var/lib/kiln"
+    }
+}
+
+enum Environment {
+    static func value(_ flag: String?, _ variable: String, default fallback: String) -> String {
+        if let flag { return flag }
+        if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return value }
+        return fallback
+    }
+}
+
+/// `host:port`, `[v6]:port` or `:port` (all addresses).
+struct ListenAddress: Equatable {
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        self.host = host
+        self.port = port
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Labels given on the command line as `key=value` words.
+func parseLabels(_ words: [String]) throws -> Labels {
+    var values: [String: String] = [:]
+    for word in words {
+        guard let eq = word.firstIndex(of: "="), eq != word.startIndex else {
+            throw ValidationError("label \"\(word)\" is not key=value (for example mac=52:54:00:12:34:56)")
+        }
+        values[String(word[..<eq])] = String(word[word.index(after: eq)...])
+    }
+    do {
+        let query = words.joined(separator: "&")
+        return try Labels(values, rawQuery: query)
+    } catch {
+        throw ValidationError(error.description)
+    }
+}
+
+/// Writes to standard error, where diagnostics belong.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
