@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+private let files: [String: String] = [
+    "groups/default.json": #"{"id": "default", "profile": "live", "metadata": {"cluster": "c1", "n": 3}}"#,
+    "groups/node1.json": #"{"id": "node1", "profile": "node", "selector": {"mac": "52:54:00:12:34:56"}, "metadata": {"role": "worker"}}"#,
+    "groups/installed.json": #"{"id": "installed", "profile": "node", "selector": {"mac": "52:54:00:12:34:56", "os": "installed"}}"#,
+    "groups/dangling.json": #"{"id": "dangling", "profile": "ghost", "selector": {"uuid": "dangling"}}"#,
+    "groups/templated.json": #"{"id": "templated", "profile": "tmpl", "selector": {"uuid": "tmpl"}}"#,
+    "groups/bare.json": #"{"id": "bare", "profile": "bare", "selector": {"uuid": "bare"}}"#,
+    "profiles/live.json": #"{"id": "live", "boot": {"kernel": "/assets/vmlinuz", "initrd": ["/assets/initrd.img"], "args": ["console=ttyS0", "url=http://k/ignition?mac=${mac:hexhyp}"]}, "ignition_id": "live.ign", "generic_id": "plain.txt"}"#,
+    "profiles/node.json": #"{"id": "node", "boot": {"kernel": "/assets/node-k", "initrd": ["/a/i1", "/a/i2"], "args": []}, "ignition_id": "node.ignition"}"#,
+    "profiles/tmpl.json": #"{"id": "tmpl", "boot": {"kernel": "/k"}, "ignition_id": "t.yaml", "generic_id": "t.txt"}"#,
+    "profiles/bare.json": #"{"id": "bare"}"#,
+    "ignition/live.ign": "{\"ignition\":{\"version\":\"3.3.0\"}}\n",
+    "ignition/node.ignition": "{ \"ignition\" : { \"version\" : \"3.4.0\" } }",
+    "ignition/t.yaml": "variant: fcos\nversion: 1.5.0\n# {{.request.query.mac}}\n",
+    "generic/plain.txt": "no template actions here\n",
+    "generic/t.txt": "hello {{.mac}}\n",
+]
+
+@Suite struct BootEndpointTests {
+    @Test func rootHealthAndBootstrap() async throws {
+        try await withServer(files: files) { server in
+            let root = try await server.curl("/")
+            #expect(root.status == 200 && root.text == "kiln\n")
+            #expect(try await server.curl("/healthz").status == 200)
+            for path in ["/boot.ipxe", "/boot.ipxe.0"] {
+                let boot = try await server.curl(path)
+                #expect(boot.status == 200)
+                #expect(boot.headers["content-type"] == "text/plain; charset=utf-8")
+                #expect(boot.text == "#!ipxe\nchain ipxe?uuid=${uuid}&mac=${mac:hexhyp}&domain=${domain}&hostname=${hostname}&serial=${serial}&arch=${buildarch:uristring}\n")
+            }
+        }
+    }
+
+    @Test func ipxeForEachMACFormAndSpecificity() async throws {
+        try await withServer(files: files) { server in
+            for mac in ["52:54:00:12:34:56", "52-54-00-12-34-56", "525400123456", "52-54-00-12-34-56".uppercased()] {
+                let reply = try await server.curl("/ipxe?mac=\(mac)&uuid=&domain=")
+                #expect(reply.status == 200)
+                #expect(reply.headers["x-kiln-group"] == "node1")
+                #expect(reply.headers["x-kiln-profile"] == "node")
+                #expect(reply.text == "#!ipxe\nkernel /assets/node-k\ninitrd /a/i1\ninitrd /a/i2\nboot\n")
+            }
+            let installed = try await server.curl("/ipxe?mac=52:54:00:12:34:56&os=installed")
+            #expect(installed.headers["x-kiln-group"] == "installed")
+            let other = try await server.curl("/ipxe?mac=52:54:00:00:00:01")
+            #expect(other.headers["x-kiln-group"] == "default")
+            #expect(other.text == "#!ipxe\nkernel /assets/vmlinuz console=ttyS0 url=http://k/ignition?mac=${mac:hexhyp}\ninitrd /assets/initrd.img\nboot\n")
+        }
+    }
+
+    @Test func grubHasEFIAndBIOSEntries() async throws {
+        try await withServer(files: files) { server in
+            let grub = try await server.curl("/grub?mac=52:54:00:00:00:01")
+            #expect(grub.status == 200)
+            #expect(grub.text.contains("linuxefi \"/assets/vmlinuz\" console=ttyS0 url=http://k/ignition?mac=${mac:hexhyp}\n"))
+            #expect(grub.text.contains("initrdefi  \"/assets/initrd.img\"\n"))
+            #expect(grub.text.contains("linux \"/assets/vmlinuz\" console=ttyS0"))
+            #expect(grub.text.hasPrefix("default=0\nfallback=1\ntimeout=1\nmenuentry \"CoreOS (EFI)\" {\n"))
+        }
+    }
+
+    @Test func metadataIsSortedEnvironmentLines() async throws {
+        try await withServer(files: files) { server in
+            let metadata = try await server.curl("/metadata?mac=52-54-00-12-34-56&zone=a")
+            #expect(metadata.status == 200)
+            #expect(metadata.headers["content-type"] == "text/plain; charset=utf-8")
+            #expect(metadata.text == "MAC=52:54:00:12:34:56\nREQUEST_QUERY_MAC=52:54:00:12:34:56\nREQUEST_QUERY_ZONE=a\nREQUEST_RAW_QUERY=mac=52-54-00-12-34-56&zone=a\nROLE=worker\n")
+            let fallback = try await server.curl("/metadata")
+            #expect(fallback.text == "CLUSTER=c1\nN=3\nREQUEST_RAW_QUERY=\n")
+        }
+    }
+
+    @Test func rawIgnitionIsByteExact() async throws {
+        try await withServer(files: files) { server in
+            let live = try await server.curl("/ignition?mac=52:54:00:00:00:01")
+            #expect(live.status == 200)
+            #expect(live.headers["content-type"] == "application/json")
+            #expect(live.body == Data(files["ignition/live.ign"]!.utf8))
+            let node = try await server.curl("/ignition?mac=52:54:00:12:34:56")
+            #expect(node.body == Data(files["ignition/node.ignition"]!.utf8))
+        }
+    }
+
+    @Test func templatesAnswer501WithAReasonAndPlainFilesAreServed() async throws {
+        try await withServer(files: files) { server in
+            let ignition = try await server.curl("/ignition?uuid=tmpl")
+            #expect(ignition.status == 501)
+            #expect(ignition.text.hasPrefix("ignition/t.yaml is a template; rendering templates is not implemented yet"))
+            let generic = try await server.curl("/generic?uuid=tmpl")
+            #expect(generic.status == 501)
+            let plain = try await server.curl("/generic?mac=52:54:00:00:00:01")
+            #expect(plain.status == 200 && plain.text == "no template actions here\n")
+            let cloud = try await server.curl("/cloud?mac=52:54:00:00:00:01")
+            #expect(cloud.status == 404 && cloud.text == "profile \"live\" has no cloud_id\n")
+        }
+    }
+
+    @Test func errorsSayWhatHappened() async throws {
+        try await withServer(files: files) { server in
+            let badMAC = try await server.curl("/ipxe?mac=52:54:00:zz:34:56")
+            #expect(badMAC.status == 400)
+            #expect(badMAC.text.hasPrefix("malformed MAC address mac=52:54:00:zz:34:56"))
+            let dangling = try await server.curl("/ipxe?uuid=dangling")
+            #expect(dangling.status == 404)
+            #expect(dangling.text == "group \"dangling\" names profile \"ghost\", which does not exist\n")
+            let noKernel = try await server.curl("/ipxe?uuid=bare")
+            #expect(noKernel.status == 404 && noKernel.text == "profile \"bare\" has no boot.kernel to boot\n")
+            let unknown = try await server.curl("/nowhere")
+            #expect(unknown.status == 404 && unknown.text.hasPrefix("no endpoint /nowhere"))
+        }
+    }
+
+    @Test func noMatchNamesTheLabels() async throws {
+        try await withServer(files: [
+            "groups/only.json": #"{"id": "only", "profile": "p", "selector": {"mac": "52:54:00:12:34:56"}}"#,
+            "profiles/p.json": #"{"id": "p", "boot": {"kernel": "/k"}}"#,
+        ]) { server in
+            let reply = try await server.curl("/ipxe?uuid=4c4c4544&mac=52-54-00-ab-cd-ef&hostname=&arch=x86_64")
+            #expect(reply.status == 404)
+            #expect(reply.text == "no group matches mac=52:54:00:ab:cd:ef uuid=4c4c4544 arch=x86_64\n")
+            for path in ["/grub", "/metadata", "/ignition", "/generic", "/cloud"] {
+                #expect(try await server.curl(path + "?mac=52:54:00:00:00:09").status == 404)
+            }
+        }
+    }
+
+    @Test func metricsCountRequestsMatchesAndLoads() async throws {
+        try await withServer(files: files) { server in
+            _ = try await server.curl("/ipxe?mac=52:54:00:12:34:56")
+            _ = try await server.curl("/ipxe?mac=bad")
+            let metrics = try await server.curl("/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+            #expect(metrics.text.contains(#"kiln_http_requests_total{endpoint="ipxe",status="200"} 1"#))
+            #expect(metrics.text.contains(#"kiln_http_requests_total{endpoint="ipxe",status="400"} 1"#))
+            #expect(metrics.text.contains(#"kiln_match_groups_total{group="node1"} 1"#))
+            #expect(metrics.text.contains("kiln_catalog_reloads_total 1"))
+            #expect(metrics.text.contains("kiln_catalog_reload_failures_total 0"))
+            #expect(metrics.text.contains("kiln_catalog_groups 6"))
+        }
+    }
+}
