@@ -9,8 +9,9 @@ public struct CatalogLoader: Sendable {
         /// serving its last good catalog.
         public var catalog: Catalog?
         public var diagnostics: [Diagnostic]
-        public var groupCount: Int
-        public var profileCount: Int
+        /// Files read from groups/ and profiles/, parsed or not.
+        public var groupFileCount: Int
+        public var profileFileCount: Int
     }
 
     /// Larger files are refused: a data file this big is a mistake, and every
@@ -28,18 +29,20 @@ public struct CatalogLoader: Sendable {
         var broken = false
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dataPath, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return Outcome(catalog: nil, diagnostics: [Diagnostic(.error, path: dataPath, "data directory does not exist or is not a directory")], groupCount: 0, profileCount: 0)
+            return Outcome(catalog: nil, diagnostics: [Diagnostic(.error, path: dataPath, "data directory does not exist or is not a directory")], groupFileCount: 0, profileFileCount: 0)
         }
 
         var groups: [Group] = []
-        for file in jsonFiles(in: "groups", diagnostics: &diagnostics) {
+        let groupFiles = jsonFiles(in: "groups", diagnostics: &diagnostics)
+        for file in groupFiles {
             guard let bytes = read(file.path, diagnostics: &diagnostics) else { broken = true; continue }
             let (group, found) = ModelDecoder.group(from: bytes, path: file.display, fileStem: file.stem)
             diagnostics += found
             if let group { groups.append(group) } else { broken = true }
         }
         var profiles: [Profile] = []
-        for file in jsonFiles(in: "profiles", diagnostics: &diagnostics) {
+        let profileFiles = jsonFiles(in: "profiles", diagnostics: &diagnostics)
+        for file in profileFiles {
             guard let bytes = read(file.path, diagnostics: &diagnostics) else { broken = true; continue }
             let (profile, found) = ModelDecoder.profile(from: bytes, path: file.display, fileStem: file.stem)
             diagnostics += found
@@ -95,7 +98,7 @@ public struct CatalogLoader: Sendable {
         if catalog.ambiguityCount > catalog.ambiguities.count {
             diagnostics.append(Diagnostic(.warning, path: "groups", "\(catalog.ambiguityCount - catalog.ambiguities.count) more ambiguous group pairs not listed"))
         }
-        return Outcome(catalog: broken ? nil : catalog, diagnostics: diagnostics, groupCount: groups.count, profileCount: profiles.count)
+        return Outcome(catalog: broken ? nil : catalog, diagnostics: diagnostics, groupFileCount: groupFiles.count, profileFileCount: profileFiles.count)
     }
 
     private struct DataFile {

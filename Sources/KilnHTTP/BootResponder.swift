@@ -83,7 +83,8 @@ public struct BootResponder: Sendable {
             "status": "\(reply.status.code)",
             "path": "\(request.uri.path)",
         ]
-        if let labels = reply.labels { metadata["labels"] = "\(labels)" }
+        if let labels = reply.labels { metadata["labels"] = "\(labels.description)" }
+        if let rawQuery = reply.rawQuery { metadata["query"] = "\(rawQuery)" }
         if let group = reply.group { metadata["group"] = "\(group)" }
         if let profile = reply.profile { metadata["profile"] = "\(profile)" }
         if let reason = reply.reason { metadata["reason"] = "\(reason)" }
@@ -102,7 +103,7 @@ public struct BootResponder: Sendable {
             labels = try Labels(query: request.uri.query ?? "")
         } catch {
             var reply = Reply.failure(.badRequest, error.description)
-            reply.labels = request.uri.query
+            reply.rawQuery = request.uri.query
             return reply
         }
         var reply: Reply
@@ -115,7 +116,7 @@ public struct BootResponder: Sendable {
             reply = .failure(.notFound, failure.description)
             if case .missingProfile(let group, _) = failure { reply.group = group.id }
         }
-        reply.labels = labels.description
+        reply.labels = labels
         return reply
     }
 

@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// Kiln's Prometheus metrics. One registry per server (not the global
 /// swift-metrics bootstrap) so tests can run several servers in a process.
@@ -8,6 +9,10 @@ public struct KilnMetrics: Sendable {
     private let reloadFailures: Counter
     private let groups: Gauge
     private let profiles: Gauge
+    /// Counters by label values: the registry validates names and label
+    /// strings on every lookup, too slow for the request path.
+    private let requestCounters = CounterCache()
+    private let matchCounters = CounterCache()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -18,11 +23,15 @@ public struct KilnMetrics: Sendable {
     }
 
     func request(endpoint: String, status: Int) {
-        registry.makeCounter(descriptor: Self.requests, labels: [("endpoint", endpoint), ("status", String(status))]).increment()
+        requestCounters.counter(for: [endpoint, String(status)]) {
+            registry.makeCounter(descriptor: Self.requests, labels: [("endpoint", endpoint), ("status", String(status))])
+        }.increment()
     }
 
     func matched(group: String) {
-        registry.makeCounter(descriptor: Self.matches, labels: [("group", group)]).increment()
+        matchCounters.counter(for: [group]) {
+            registry.makeCounter(descriptor: Self.matches, labels: [("group", group)])
+        }.increment()
     }
 
     public func reloaded(groups groupCount: Int, profiles profileCount: Int) {
@@ -45,5 +54,16 @@ public struct KilnMetrics: Sendable {
 
     func render() -> [UInt8] {
         registry.emitToBuffer()
+    }
+}
+
+private final class CounterCache: Sendable {
+    private let counters = Mutex<[[String]: Counter]>([:])
+
+    func counter(for key: [String], make: () -> Counter) -> Counter {
+        if let counter = counters.withLock({ $0[key] }) { return counter }
+        let counter = make()
+        counters.withLock { $0[key] = counter }
+        return counter
     }
 }

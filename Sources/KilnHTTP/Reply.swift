@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import KilnCore
 import NIOCore
 
 /// What a handler decided, before it becomes a Response: the wrapper in
@@ -9,7 +10,10 @@ struct Reply: Sendable {
     var status: HTTPResponse.Status
     var headers: HTTPFields = [:]
     var body: ResponseBody = ResponseBody()
-    var labels: String?
+    /// Described only when the request is logged: it sorts keys.
+    var labels: Labels?
+    /// The raw query, when it could not be parsed into labels.
+    var rawQuery: String?
     var group: String?
     var profile: String?
     /// For errors: the one-line reason, also the body.

@@ -26,7 +26,7 @@ struct ValidateCommand: ParsableCommand {
         }
         let errors = outcome.diagnostics.errors.count
         let warnings = outcome.diagnostics.warnings.count
-        print("\(data.resolvedDataPath): \(outcome.groupCount) groups, \(outcome.profileCount) profiles, \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+        print("\(data.resolvedDataPath): \(outcome.groupFileCount) group files, \(outcome.profileFileCount) profile files, \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
         if errors > 0 || (strict && warnings > 0) { throw ExitCode(1) }
     }
 }

@@ -1,0 +1,77 @@
+# Kiln's set-up contract: `make run` and `make test` work on a fresh Debian 12
+# machine with Swift; each target installs the apt packages it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+SWIFT ?= swift
+HTTP_ADDRESS ?= 127.0.0.1:8080
+DATA_PATH ?= profiles
+ASSETS_PATH ?= assets
+
+RUN_PACKAGES   := curl ca-certificates ipxe
+TEST_PACKAGES  := curl ca-certificates procps python3
+BENCH_PACKAGES := curl wrk nginx-light procps python3
+IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
+
+# Installs whichever of the named Debian packages are missing (as root, or with sudo).
+define ensure_packages
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: help run build release test peer-checks bench assets clean
+
+help:
+	@echo "make run    - install what is missing, build, serve profiles/ and assets/ on $(HTTP_ADDRESS)"
+	@echo "make test   - install what tests need, run swift test and the real-peer checks"
+	@echo "make bench  - release build, wrk against Kiln and nginx, print the ratios"
+
+# iPXE binaries come from Debian's ipxe package, copied at set-up, never committed.
+assets:
+	$(call ensure_packages,$(RUN_PACKAGES))
+	@mkdir -p $(ASSETS_PATH)/ipxe
+	@for f in $(IPXE_FILES); do \
+		if [ -f /usr/lib/ipxe/$$f ] && [ ! -f $(ASSETS_PATH)/ipxe/$$f ]; then cp /usr/lib/ipxe/$$f $(ASSETS_PATH)/ipxe/; fi; \
+	done
+
+build:
+	$(SWIFT) build --product kiln
+
+release:
+	$(SWIFT) build -c release --product kiln
+
+run: assets build
+	@echo
+	@echo "Kiln is starting on http://$(HTTP_ADDRESS) with data from $(DATA_PATH)/ and assets from $(ASSETS_PATH)/. Try:"
+	@echo "  curl http://$(HTTP_ADDRESS)/boot.ipxe"
+	@echo "  curl 'http://$(HTTP_ADDRESS)/ipxe?mac=52-54-00-12-34-56'        # the demo machine node1"
+	@echo "  curl 'http://$(HTTP_ADDRESS)/ipxe?mac=52:54:00:00:00:01'        # any other machine: the default group"
+	@echo "  curl 'http://$(HTTP_ADDRESS)/ignition?mac=52:54:00:12:34:56'"
+	@echo "  curl 'http://$(HTTP_ADDRESS)/metadata?mac=52:54:00:12:34:56'"
+	@echo "  curl -i 'http://$(HTTP_ADDRESS)/ipxe?mac=nonsense'              # 400 with the reason"
+	@echo "  curl -r 0-99 http://$(HTTP_ADDRESS)/assets/ipxe/undionly.kpxe | xxd | head -2"
+	@echo "  $$($(SWIFT) build --show-bin-path)/kiln match --data-path $(DATA_PATH) mac=52:54:00:12:34:56"
+	@echo
+	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS)
+
+test:
+	$(call ensure_packages,$(TEST_PACKAGES))
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+
+peer-checks:
+	$(SWIFT) build --product kiln
+	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+
+bench:
+	$(call ensure_packages,$(BENCH_PACKAGES))
+	$(SWIFT) build -c release --product kiln
+	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+
+clean:
+	rm -rf .build

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# make bench: wrk against Kiln's /ipxe with 10, 1,000 and 10,000 groups and
+# against nginx serving a static file of the same size, in one run, on
+# loopback. Prints requests/s, the ratios the issue sets as targets, and
+# Kiln's RSS at 10,000 groups.
+set -euo pipefail
+KILN=${1:?usage: bench.sh path/to/release/kiln}
+SECONDS_PER_RUN=${BENCH_SECONDS:-10}
+CONNECTIONS=${BENCH_CONNECTIONS:-64}
+WORK=$(mktemp -d)
+chmod 755 "$WORK"  # nginx's workers run as another user and must read the static file
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# Data directories: N groups each selecting one MAC, plus a default; one profile.
+python3 - "$WORK" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+profile = {"id": "bench", "boot": {"kernel": "/assets/flatcar/flatcar_production_pxe.vmlinuz",
+    "initrd": ["/assets/flatcar/flatcar_production_pxe_image.cpio.gz"],
+    "args": ["initrd=flatcar_production_pxe_image.cpio.gz", "flatcar.config.url=http://10.0.0.1:8080/ignition?uuid=${uuid}&mac=${mac:hexhyp}", "flatcar.first_boot=yes"]}}
+for n in (10, 1000, 10000):
+    d = f"{work}/data-{n}"
+    os.makedirs(f"{d}/groups"); os.makedirs(f"{d}/profiles")
+    json.dump(profile, open(f"{d}/profiles/bench.json", "w"))
+    json.dump({"id": "default", "profile": "bench"}, open(f"{d}/groups/default.json", "w"))
+    for i in range(n):
+        mac = "52:54:%02x:%02x:%02x:%02x" % ((i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255)
+        json.dump({"id": f"node{i:05d}", "profile": "bench", "selector": {"mac": mac}, "metadata": {"i": i}},
+                  open(f"{d}/groups/node{i:05d}.json", "w"))
+    # wrk cycles through up to 1,000 of the group MACs, hyphenated as iPXE sends them.
+    with open(f"{d}/macs.lua", "w") as f:
+        macs = ["52-54-%02x-%02x-%02x-%02x" % ((i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255) for i in range(0, n, max(1, n // 1000))]
+        f.write("local macs = {" + ",".join('"%s"' % m for m in macs) + "}\nlocal i = 0\n")
+        f.write('request = function()\n  i = i + 1\n  return wrk.format(nil, "/ipxe?uuid=&mac=" .. macs[(i % #macs) + 1] .. "&domain=&hostname=&serial=&arch=x86_64")\nend\n')
+PY
+
+rate() {  # rate URL [wrk args...]: prints requests/s
+    local url=$1; shift
+    wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@" "$url" >"$WORK/wrk.out" 2>&1
+    local errors; errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk.out" || true)
+    [ -z "$errors" ] || echo "  wrk: $errors" >&2
+    awk '/Requests\/sec/ {print int($2)}' "$WORK/wrk.out"
+}
+p99() { awk '/ 99%/ {print $2}' "$WORK/wrk.out"; }
+
+start_kiln() {  # start_kiln N LOGLEVEL: starts kiln on a free port; sets KILN_PID and KILN_PORT
+    local n=$1 level=$2 port; port=$(free_port)
+    "$KILN" serve --data-path "$WORK/data-$n" --assets-path "$WORK" --address "127.0.0.1:$port" --log-level "$level" \
+        >"$WORK/kiln-$n.log" 2>&1 &
+    KILN_PID=$!
+    PIDS+=("$KILN_PID")
+    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+    KILN_PORT=$port
+}
+
+# nginx: a static file the size of Kiln's /ipxe answer.
+start_kiln 10 warning
+curl -sf "http://127.0.0.1:$KILN_PORT/ipxe?mac=52-54-00-00-00-01" >"$WORK/ipxe.txt"
+kill "$KILN_PID"; wait "$KILN_PID" 2>/dev/null || true
+SIZE=$(stat -c %s "$WORK/ipxe.txt")
+mkdir -p "$WORK/www"
+cp "$WORK/ipxe.txt" "$WORK/www/ipxe.txt"
+NPORT=$(free_port)
+cat >"$WORK/nginx.conf" <<CONF
+daemon off;
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server { listen 127.0.0.1:$NPORT; root $WORK/www; }
+}
+CONF
+nginx -c "$WORK/nginx.conf" -p "$WORK" &
+PIDS+=($!)
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$NPORT/ipxe.txt" >/dev/null 2>&1 && break; sleep 0.1; done
+cmp -s <(curl -sf "http://127.0.0.1:$NPORT/ipxe.txt") "$WORK/ipxe.txt" || { echo "nginx does not serve the file; see $WORK/nginx-error.log" >&2; cat "$WORK/nginx-error.log" >&2; exit 1; }
+
+echo "wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s on loopback; client and servers share the machine's $(nproc) cores"
+echo "response body: $SIZE bytes (Kiln /ipxe) and the same bytes as a static file (nginx)"
+echo
+NGINX=$(rate "http://127.0.0.1:$NPORT/ipxe.txt"); NGINX_P99=$(p99)
+printf "%-44s %8s req/s  p99 %s\n" "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') static file" "$NGINX" "$NGINX_P99"
+
+declare -A KILN_RATE
+for n in 10 1000 10000; do
+    start_kiln "$n" warning
+    KILN_RATE[$n]=$(rate "http://127.0.0.1:$KILN_PORT/" -s "$WORK/data-$n/macs.lua")
+    printf "%-44s %8s req/s  p99 %s\n" "kiln /ipxe, $n groups (log level warning)" "${KILN_RATE[$n]}" "$(p99)"
+    if [ "$n" = 10000 ]; then
+        RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$KILN_PID/status")
+        HWM_KB=$(awk '/VmHWM/ {print $2}' "/proc/$KILN_PID/status")
+    fi
+    # Same server with every request logged (the default, info) to a file.
+    if [ "$n" = 10 ]; then
+        kill "$KILN_PID"; wait "$KILN_PID" 2>/dev/null || true
+        start_kiln "$n" info
+        INFO_RATE=$(rate "http://127.0.0.1:$KILN_PORT/" -s "$WORK/data-$n/macs.lua")
+        printf "%-44s %8s req/s  p99 %s\n" "kiln /ipxe, $n groups (log level info)" "$INFO_RATE" "$(p99)"
+    fi
+    kill "$KILN_PID"; wait "$KILN_PID" 2>/dev/null || true
+done
+
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+verdict() { python3 -c "print('met' if $1 $2 $3 else 'MISSED')"; }
+R_NGINX=$(ratio "${KILN_RATE[10]}" "$NGINX")
+R_INFO=$(ratio "$INFO_RATE" "$NGINX")
+R_SCALE=$(ratio "${KILN_RATE[10000]}" "${KILN_RATE[10]}")
+RSS_MB=$(python3 -c "print(f'{$RSS_KB / 1024:.1f}')")
+HWM_MB=$(python3 -c "print(f'{$HWM_KB / 1024:.1f}')")
+echo
+echo "kiln /ipxe at 10 groups vs nginx static:       ${R_NGINX}x  (target >= 0.5: $(verdict "$R_NGINX" '>=' 0.5)); with per-request info logs ${R_INFO}x"
+echo "kiln /ipxe at 10,000 groups vs 10 groups:      ${R_SCALE}x  (target >= 0.9: $(verdict "$R_SCALE" '>=' 0.9))"
+echo "kiln RSS at 10,000 groups after the run:       ${RSS_MB} MB, peak ${HWM_MB} MB  (target < 100 MB: $(verdict "$HWM_MB" '<' 100))"

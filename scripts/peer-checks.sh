@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Checks the built `kiln` binary as an operator uses it: CLI exit codes and
+# messages, `kiln serve` configured from KILN_* variables, SIGHUP reload,
+# clean SIGTERM shutdown. Real processes, curl as the client, loopback only.
+set -uo pipefail
+KILN=${1:?usage: peer-checks.sh path/to/kiln}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d)
+SERVER_PID=""
+passed=0
+failed=0
+
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+check() {  # check NAME COMMAND...: passes when the command succeeds
+    local name=$1; shift
+    if "$@" >"$WORK/out" 2>&1; then
+        passed=$((passed + 1)); echo "ok   $name"
+    else
+        failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$WORK/out" | head -20
+    fi
+}
+
+exit_is() {  # exit_is CODE COMMAND...
+    local want=$1; shift
+    "$@"; local got=$?
+    [ "$got" -eq "$want" ] || { echo "exit status $got, wanted $want"; return 1; }
+}
+
+contains() {  # contains TEXT COMMAND...: command output contains TEXT
+    local text=$1; shift
+    local output; output=$("$@" 2>&1)
+    grep -qF -- "$text" <<<"$output" || { echo "output lacks: $text"; echo "$output"; return 1; }
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --- CLI ----------------------------------------------------------------------
+check "kiln --help lists the commands" contains "validate" "$KILN" --help
+for sub in serve match validate; do
+    check "kiln $sub --help" contains "--data-path" "$KILN" "$sub" --help
+done
+check "example data validates" exit_is 0 "$KILN" validate --data-path "$ROOT/profiles"
+
+mkdir -p "$WORK/broken/groups" "$WORK/broken/profiles"
+printf '{\n  "profile": "p",\n  "selector": {"mac": 1}\n}\n' >"$WORK/broken/groups/a.json"
+printf '{"id": "p"' >"$WORK/broken/profiles/p.json"
+check "validate exits 1 on errors" exit_is 1 "$KILN" validate --data-path "$WORK/broken"
+check "validate names file, line and column" contains "groups/a.json:3:23: error: selector.mac must be a string" "$KILN" validate --data-path "$WORK/broken"
+check "validate reads KILN_DATA_PATH" contains "profiles/p.json:1:11: error" env KILN_DATA_PATH="$WORK/broken" "$KILN" validate
+
+check "match picks the demo machine's group" contains "group:   node1" "$KILN" match --data-path "$ROOT/profiles" mac=52-54-00-12-34-56
+check "match explains the losers" contains "default  matches, but has 0 selectors" "$KILN" match --data-path "$ROOT/profiles" mac=52:54:00:12:34:56
+mkdir -p "$WORK/nodefault/groups" "$WORK/nodefault/profiles"
+echo '{"profile": "p", "selector": {"mac": "52:54:00:12:34:56"}}' >"$WORK/nodefault/groups/a.json"
+echo '{}' >"$WORK/nodefault/profiles/p.json"
+check "match exits 1 when nothing matches" exit_is 1 "$KILN" match --data-path "$WORK/nodefault" mac=52:54:00:00:00:01
+check "match exits 2 when the data does not load" exit_is 2 "$KILN" match --data-path "$WORK/broken" mac=52:54:00:00:00:01
+check "match refuses a malformed MAC" contains "malformed MAC address mac=zz" "$KILN" match --data-path "$ROOT/profiles" mac=zz
+check "serve refuses a bad address" contains "is not host:port" "$KILN" serve --data-path "$ROOT/profiles" --address nonsense
+
+# --- serve --------------------------------------------------------------------
+cp -r "$ROOT/profiles" "$WORK/data"
+mkdir -p "$WORK/assets"
+echo "asset" >"$WORK/assets/a.txt"
+PORT=$(free_port)
+KILN_DATA_PATH="$WORK/data" KILN_ASSETS_PATH="$WORK/assets" KILN_ADDRESS="127.0.0.1:$PORT" KILN_LOG_LEVEL=info \
+    "$KILN" serve >"$WORK/serve.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+check "serve answers /healthz" contains "ok" curl -sf "http://127.0.0.1:$PORT/healthz"
+check "serve answers /ipxe for node1" contains "flatcar.autologin" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"
+check "serve answers /assets from KILN_ASSETS_PATH" contains "asset" curl -sf "http://127.0.0.1:$PORT/assets/a.txt"
+check "each request is logged with labels, group and profile" \
+    contains "group=node1 labels=mac=52:54:00:12:34:56 path=/ipxe profile=flatcar-node1 status=200" cat "$WORK/serve.log"
+
+# SIGHUP reloads at once (the poller would too, within a second: look for the reason).
+sed -i 's/"flatcar.autologin",/"flatcar.autologin", "reloaded.by=sighup",/' "$WORK/data/profiles/flatcar-node1.json"
+kill -HUP "$SERVER_PID"
+for _ in $(seq 1 30); do curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56" | grep -q reloaded.by=sighup && break; sleep 0.1; done
+check "SIGHUP reloads the data directory" contains "reloaded.by=sighup" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"
+check "the SIGHUP reload is logged" contains "reason=SIGHUP" cat "$WORK/serve.log"
+
+printf '{ "id": "node1", ' >"$WORK/data/groups/node1.json"
+for _ in $(seq 1 30); do grep -q "groups/node1.json:1:" "$WORK/serve.log" && break; sleep 0.1; done
+check "a broken file is logged with its position" contains "groups/node1.json:1:" cat "$WORK/serve.log"
+check "and the last good version keeps serving" contains "reloaded.by=sighup" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"
+
+kill -TERM "$SERVER_PID"
+stopped=1
+for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || { stopped=0; break; }; sleep 0.1; done
+check "SIGTERM stops the server within 5 s" test "$stopped" -eq 0
+wait "$SERVER_PID"; status=$?
+SERVER_PID=""
+check "and it exits 0" test "$status" -eq 0
+
+echo
+echo "peer-checks: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
