@@ -36,10 +36,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ValidationError("log level \"\(levelText)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let sink = LogSink()
+        LoggingSystem.bootstrap { label in BufferedLogHandler(label: label, sink: sink, logLevel: level) }
+        let flusher = Task { await sink.runFlusher() }
+        defer {
+            flusher.cancel()
+            sink.flush()
         }
         var logger = Logger(label: "kiln")
         logger.logLevel = level
