@@ -20,14 +20,7 @@ enum MatchboxExamples {
         for folder in ["profiles", "ignition"] {
             try FileManager.default.createSymbolicLink(atPath: data + "/" + folder, withDestinationPath: examples + "/" + folder)
         }
-        let server = try await TestServer.start(root: root, dataPath: data, assetsPath: root + "/assets")
-        do {
-            try await body(server)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        await server.stop()
+        try await withRunning(try await TestServer.start(root: root, dataPath: data, assetsPath: root + "/assets"), body)
     }
 }
 

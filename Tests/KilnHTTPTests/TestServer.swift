@@ -151,7 +151,11 @@ func withServer(
     files: [String: String] = [:], assets: [String: String] = [:], pollInterval: Duration = .milliseconds(200),
     _ body: (TestServer) async throws -> Void
 ) async throws {
-    let server = try await TestServer.start(files: files, assets: assets, pollInterval: pollInterval)
+    try await withRunning(try await TestServer.start(files: files, assets: assets, pollInterval: pollInterval), body)
+}
+
+/// Runs `body` against a started server, then stops it whatever happened.
+func withRunning(_ server: TestServer, _ body: (TestServer) async throws -> Void) async throws {
     do {
         try await body(server)
     } catch {
