@@ -1,4 +1,5 @@
 import Hummingbird
+import KilnCore
 import NIOCore
 import NIOPosix
 import _NIOFileSystem
@@ -21,7 +22,7 @@ struct AssetResponder: Sendable {
 
     init(root: String) {
         self.configuredRoot = root
-        self.root = AssetPath.realPath(root)
+        self.root = ConfinedFile.realPath(root)
     }
 
     func reply(to request: Request) async -> Reply {
@@ -31,8 +32,8 @@ struct AssetResponder: Sendable {
         let path: String
         let info: stat
         do {
-            let components = try AssetPath.components(ofRawPath: rawPath.dropFirst("/assets/".count))
-            (path, info) = try AssetPath.resolve(components, root: root)
+            let found = try AssetPath.resolve(rawPath: rawPath.dropFirst("/assets/".count), root: root)
+            (path, info) = (found.path, found.info)
         } catch {
             switch error {
             case .malformed: return .failure(.badRequest, error.description)

@@ -58,7 +58,7 @@ private let hello = "0123456789abcdefghij"  // 20 bytes
             #expect(reply.status == 200 && reply.text == hello)
             #expect(try await server.curl("/assets/real").status == 404)  // a folder, not a file
             #expect(try await server.curl("/assets/").status == 404)
-            #expect(try await server.curl("/assets/missing.img").text == "no asset /assets/missing.img\n")
+            #expect(try await server.curl("/assets/missing.img").text == "no file /assets/missing.img\n")
         }
     }
 
