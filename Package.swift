@@ -29,6 +29,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KilnTFTP",
+            dependencies: [
+                "KilnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "KilnHTTP",
             dependencies: [
                 "KilnCore",
@@ -50,14 +62,21 @@ let package = Package(
             dependencies: [
                 "KilnCore",
                 "KilnHTTP",
+                "KilnTFTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KilnCoreTests",
             dependencies: ["KilnCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnTFTPTests",
+            dependencies: ["KilnTFTP", "KilnCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

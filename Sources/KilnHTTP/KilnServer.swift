@@ -35,7 +35,8 @@ public struct KilnServer: Sendable {
 
     /// Runs until shutdown. `onListening` gets the bound port (useful with
     /// port 0 in tests).
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// `alongside` are run in the same service group (the TFTP server).
+    public func run(alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let reloader = CatalogReloader(
             loader: CatalogLoader(dataPath: configuration.dataPath), store: store, metrics: metrics,
             logger: logger, pollInterval: configuration.pollInterval)
@@ -53,7 +54,7 @@ public struct KilnServer: Sendable {
         )
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: reloader), .init(service: app)],
+                services: [.init(service: reloader), .init(service: app)] + alongside.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

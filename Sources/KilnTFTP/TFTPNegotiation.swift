@@ -39,7 +39,9 @@ public struct TFTPNegotiation: Sendable, Equatable {
                 acknowledged.append(TFTPOption("blksize", String(blockSize)))
             case "tsize":
                 // In a read request the client sends 0 and learns the size.
-                guard Int(option.value) != nil else { continue }
+                // For an empty file the option is declined instead: curl
+                // rejects an OACK with tsize 0 and cannot fetch the file.
+                guard Int(option.value) != nil, transferSize > 0 else { continue }
                 acknowledged.append(TFTPOption("tsize", String(transferSize)))
             case "timeout":
                 // RFC 2349: 1 to 255 seconds, echoed as given or not at all.

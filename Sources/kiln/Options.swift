@@ -15,9 +15,12 @@ struct DataOptions: ParsableArguments {
 }
 
 enum Environment {
-    static func value(_ flag: String?, _ variable: String, default fallback: String) -> String {
+    /// The flag if given, else the variable if set, else the default. An
+    /// empty variable counts as unset unless `emptyMeansDefault` is false
+    /// (KILN_TFTP_ADDRESS= turns TFTP off).
+    static func value(_ flag: String?, _ variable: String, default fallback: String, emptyMeansDefault: Bool = true) -> String {
         if let flag { return flag }
-        if let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty { return value }
+        if let value = ProcessInfo.processInfo.environment[variable], !(value.isEmpty && emptyMeansDefault) { return value }
         return fallback
     }
 }

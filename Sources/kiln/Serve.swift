@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import KilnCore
 import KilnHTTP
+import KilnTFTP
 import Logging
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +26,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (env KILN_LOG_LEVEL; default info). Each request is logged at info.", valueName: "level"))
     var logLevel: Logger.Level?
+
+    @Option(name: .long, help: ArgumentHelp("TFTP listen address, host:port; empty turns TFTP off (env KILN_TFTP_ADDRESS; default 127.0.0.1:6969 for development, 0.0.0.0:69 in a rack).", valueName: "host:port"))
+    var tftpAddress: String?
+
+    @Option(name: .long, help: ArgumentHelp("Directory TFTP serves (env KILN_TFTP_ROOT; default the assets directory). Bare names such as undionly.kpxe also resolve in its ipxe/ folder.", valueName: "dir"))
+    var tftpRoot: String?
+
+    @Option(name: .long, help: ArgumentHelp("Largest TFTP block size granted, 8-65464 (env KILN_TFTP_MAX_BLKSIZE; default 1468, which avoids IP fragmentation on Ethernet).", valueName: "bytes"))
+    var tftpMaxBlksize: Int?
+
+    @Flag(name: .long, help: "Serve every TFTP transfer from the listening port instead of one ephemeral port each (for NAT and containers; env KILN_TFTP_SINGLE_PORT=1).")
+    var tftpSinglePort = false
 
     func run() async throws {
         let dataPath = data.resolvedDataPath
@@ -51,6 +65,28 @@ struct ServeCommand: AsyncParsableCommand {
         let server = KilnServer(
             configuration: .init(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath),
             logger: logger)
-        try await server.run()
+        var services: [any Service] = []
+        if let tftp = try tftpConfiguration(assetsPath: assetsPath) {
+            services.append(TFTPServer(configuration: tftp, logger: logger, registry: server.metrics.registry))
+        } else {
+            logger.info("tftp disabled")
+        }
+        try await server.run(alongside: services)
+    }
+
+    private func tftpConfiguration(assetsPath: String) throws -> TFTPServer.Configuration? {
+        let addressText = Environment.value(tftpAddress, "KILN_TFTP_ADDRESS", default: "127.0.0.1:6969", emptyMeansDefault: false)
+        guard !addressText.isEmpty else { return nil }
+        guard let listen = ListenAddress(addressText) else {
+            throw ValidationError("TFTP address \"\(addressText)\" is not host:port (for example 0.0.0.0:69), or empty to turn TFTP off")
+        }
+        let blockSizeText = Environment.value(tftpMaxBlksize.map(String.init), "KILN_TFTP_MAX_BLKSIZE", default: "1468")
+        guard let maxBlockSize = Int(blockSizeText), TFTPLimits.blockSizeRange.contains(maxBlockSize) else {
+            throw ValidationError("TFTP block size \(blockSizeText) is outside 8-65464")
+        }
+        let singlePort = tftpSinglePort || ["1", "true", "yes"].contains(Environment.value(nil, "KILN_TFTP_SINGLE_PORT", default: "0").lowercased())
+        return TFTPServer.Configuration(
+            host: listen.host, port: listen.port, root: Environment.value(tftpRoot, "KILN_TFTP_ROOT", default: assetsPath),
+            limits: TFTPLimits(maxBlockSize: maxBlockSize), singlePort: singlePort)
     }
 }

@@ -1,0 +1,101 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The bytes of one transfer. Confined to the transfer's event loop.
+protocol TFTPDataSource: AnyObject {
+    var size: Int { get }
+    /// Appends `count` bytes from `offset` to `buffer`.
+    func write(offset: Int, count: Int, into buffer: inout ByteBuffer) throws(TFTPSourceError)
+}
+
+struct TFTPSourceError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A file read in chunks with pread: memory per transfer is one chunk,
+/// whatever the file size. The chunk covers at least a whole window so a
+/// retransmitted window is served from memory.
+final class FileChunkSource: TFTPDataSource {
+    let size: Int
+    private let descriptor: Int32
+    private var chunk: [UInt8] = []
+    private var chunkOffset = 0
+    private let chunkSize: Int
+
+    /// Takes ownership of `descriptor`.
+    init(descriptor: Int32, size: Int, windowBytes: Int) {
+        self.descriptor = descriptor
+        self.size = size
+        self.chunkSize = max(256 * 1024, windowBytes * 2)
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    func write(offset: Int, count: Int, into buffer: inout ByteBuffer) throws(TFTPSourceError) {
+        guard count > 0 else { return }
+        if offset < chunkOffset || offset + count > chunkOffset + chunk.count {
+            try load(from: offset)
+        }
+        let start = offset - chunkOffset
+        chunk.withUnsafeBytes { raw in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[start..<start + count]))
+        }
+    }
+
+    private func load(from offset: Int) throws(TFTPSourceError) {
+        let length = min(chunkSize, size - offset)
+        if chunk.count != length { chunk = [UInt8](repeating: 0, count: length) }
+        var filled = 0
+        while filled < length {
+            let got = chunk.withUnsafeMutableBytes { raw in
+                pread(descriptor, raw.baseAddress! + filled, length - filled, off_t(offset + filled))
+            }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw TFTPSourceError(description: got == 0 ? "file shrank while being sent" : "read failed: \(String(cString: strerror(errno)))")
+            }
+            filled += got
+        }
+        chunkOffset = offset
+    }
+}
+
+/// Bytes already in memory (netascii conversions).
+final class MemorySource: TFTPDataSource {
+    let bytes: [UInt8]
+    var size: Int { bytes.count }
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func write(offset: Int, count: Int, into buffer: inout ByteBuffer) throws(TFTPSourceError) {
+        guard count > 0 else { return }
+        bytes.withUnsafeBytes { raw in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + count]))
+        }
+    }
+}
+
+enum NetASCII {
+    /// RFC 764 line endings: LF becomes CR LF, a bare CR becomes CR NUL.
+    static func encode(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 16)
+        for byte in bytes {
+            switch byte {
+            case 0x0A: out.append(0x0D); out.append(0x0A)
+            case 0x0D: out.append(0x0D); out.append(0x00)
+            default: out.append(byte)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,71 @@
+import KilnCore
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+
+/// Kiln's TFTP server: read-only, confined to its root, with RFC 2347
+/// options (blksize, tsize, timeout) and RFC 7440 windows.
+public struct TFTPServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var root: String
+        public var limits: TFTPLimits
+        /// Serve every transfer from the listening port (for NAT and
+        /// containers that forward one UDP port).
+        public var singlePort: Bool
+
+        public init(host: String = "127.0.0.1", port: Int = 6969, root: String, limits: TFTPLimits = TFTPLimits(), singlePort: Bool = false) {
+            self.host = host
+            self.port = port
+            self.root = root
+            self.limits = limits
+            self.singlePort = singlePort
+        }
+    }
+
+    public let configuration: Configuration
+    let logger: Logger
+    let metrics: TFTPMetrics
+    let onBound: @Sendable (Int) async -> Void
+
+    public init(configuration: Configuration, logger: Logger, registry: PrometheusCollectorRegistry, onBound: @escaping @Sendable (Int) async -> Void = { _ in }) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = TFTPMetrics(registry: registry)
+        self.onBound = onBound
+    }
+
+    public func run() async throws {
+        let root = ConfinedFile.realPath(configuration.root)
+        if root == nil {
+            logger.warning("tftp root does not exist; every request will be refused", metadata: ["tftp_root": "\(configuration.root)"])
+        }
+        let shared = TFTPShared(
+            root: root, limits: configuration.limits, metrics: metrics, logger: logger,
+            bindHost: configuration.host, singlePort: configuration.singlePort)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TFTPRequestHandler(shared: shared, group: group))
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port)
+            .get()
+        let port = channel.localAddress?.port ?? configuration.port
+        logger.info("tftp listening", metadata: [
+            "tftp": "\(configuration.host):\(port)", "tftp_root": "\(configuration.root)",
+            "max_blksize": "\(configuration.limits.maxBlockSize)", "single_port": "\(configuration.singlePort)",
+        ])
+        await onBound(port)
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onCancelOrGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+}
