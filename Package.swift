@@ -69,19 +69,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "KilnTestSupport",
+            path: "Tests/KilnTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "KilnCoreTests",
-            dependencies: ["KilnCore"],
+            dependencies: ["KilnCore", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KilnTFTPTests",
-            dependencies: ["KilnTFTP", "KilnCore"],
+            dependencies: ["KilnTFTP", "KilnCore", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KilnHTTPTests",
-            dependencies: ["KilnHTTP", "KilnCore"],
+            dependencies: ["KilnHTTP", "KilnCore", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -113,9 +113,14 @@ final class TransferSession {
         finished(self, outcome)
     }
 
+    /// The first retransmission comes after one timeout, for quick recovery
+    /// from a single loss; later ones back off (×2, ×4, then ×8), so a
+    /// client whose own retry interval is longer than ours is not given up
+    /// on before it speaks again, and a dead one costs little.
     private func armTimer() {
         timer?.cancel()
-        timer = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+        let backoff = Int64(1) << Int64(min(sender.retries, 3))
+        timer = loop.assumeIsolated().scheduleTask(in: timeout * backoff) { [self] in
             self.timer = nil
             self.perform(self.sender.timeout())
         }

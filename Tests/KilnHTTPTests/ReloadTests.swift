@@ -30,7 +30,8 @@ import Testing
     @Test func aBrokenFileKeepsTheLastGoodVersion() async throws {
         try await withServer(files: Self.files) { server in
             try server.writeData("groups/a.json", "{\n  \"id\": \"a\",\n  \"profile\": \"p\"\n  \"selector\": {}\n}")
-            #expect(try await eventually(2) {
+            // This test is about what keeps serving, not latency: allow for a loaded machine.
+            #expect(try await eventually(6) {
                 try await server.curl("/metrics").text.contains("kiln_catalog_reload_failures_total 1")
             })
             let still = try await server.curl("/ipxe?mac=52:54:00:12:34:56")

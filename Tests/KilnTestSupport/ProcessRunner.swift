@@ -1,0 +1,97 @@
+import Foundation
+
+/// Runs a real program (curl, tftp, atftp, sha256sum...) without blocking a
+/// Swift concurrency thread, which the server under test may need.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+public enum ProcessRunner {
+    public static func find(_ name: String) -> String? {
+        for directory in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/bin", "/sbin"] {
+            let path = directory + "/" + name
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// `timeout` bounds every run: the process is killed after it.
+    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil, timeout: Duration = .seconds(120)) async throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        let input = Pipe()
+        process.standardInput = input
+        // Drain the pipes while the process runs so it never blocks on a
+        // full pipe; the reads block, so they stay off the cooperative pool.
+        let outReader = output.fileHandleForReading
+        let errReader = errors.fileHandleForReading
+        let outData = Task { await offCooperativePool { outReader.readDataToEndOfFile() } }
+        let errData = Task { await offCooperativePool { errReader.readDataToEndOfFile() } }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+                return
+            }
+            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+            try? input.fileHandleForWriting.close()
+            let pid = process.processIdentifier
+            Task.detached {
+                try? await Task.sleep(for: timeout)
+                if process.isRunning { kill(pid, SIGKILL) }
+            }
+        }
+        return ProcessResult(
+            status: process.terminationStatus,
+            stdout: String(decoding: await outData.value, as: UTF8.self),
+            stderr: String(decoding: await errData.value, as: UTF8.self))
+    }
+
+    public static func sha256(_ path: String) async throws -> String {
+        let result = try await run(find("sha256sum") ?? "/usr/bin/sha256sum", [path])
+        return String(result.stdout.prefix(64))
+    }
+}
+
+/// A small deterministic generator, so a failure reproduces.
+public struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A fresh temporary directory.
+public func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    let path = NSTemporaryDirectory() + prefix + "-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// The repository's root, from this file's place in it.
+public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+/// Runs blocking work (a socket read, a pipe read) on a Dispatch thread,
+/// never on Swift's cooperative pool: that pool has one thread per core
+/// and the servers under test need it.
+public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: work()) }
+    }
+}
