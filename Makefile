@@ -5,12 +5,13 @@ SHELL := /bin/bash
 
 SWIFT ?= swift
 HTTP_ADDRESS ?= 127.0.0.1:8080
+TFTP_ADDRESS ?= 127.0.0.1:6969
 DATA_PATH ?= profiles
 ASSETS_PATH ?= assets
 
 RUN_PACKAGES   := curl ca-certificates ipxe
-TEST_PACKAGES  := curl ca-certificates procps python3
-BENCH_PACKAGES := curl wrk nginx-light procps python3
+TEST_PACKAGES  := curl ca-certificates procps python3 tftp-hpa atftp
+BENCH_PACKAGES := curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
 # Installs whichever of the named Debian packages are missing (as root, or with sudo).
@@ -46,7 +47,7 @@ release:
 
 run: assets build
 	@echo
-	@echo "Kiln is starting on http://$(HTTP_ADDRESS) with data from $(DATA_PATH)/ and assets from $(ASSETS_PATH)/. Try:"
+	@echo "Kiln is starting on http://$(HTTP_ADDRESS) (TFTP on $(TFTP_ADDRESS)) with data from $(DATA_PATH)/ and assets from $(ASSETS_PATH)/. Try:"
 	@echo "  curl http://$(HTTP_ADDRESS)/boot.ipxe"
 	@echo "  curl 'http://$(HTTP_ADDRESS)/ipxe?mac=52-54-00-12-34-56'        # the demo machine node1"
 	@echo "  curl 'http://$(HTTP_ADDRESS)/ipxe?mac=52:54:00:00:00:01'        # any other machine: the default group"
@@ -54,9 +55,10 @@ run: assets build
 	@echo "  curl 'http://$(HTTP_ADDRESS)/metadata?mac=52:54:00:12:34:56'"
 	@echo "  curl -i 'http://$(HTTP_ADDRESS)/ipxe?mac=nonsense'              # 400 with the reason"
 	@echo "  curl -r 0-99 http://$(HTTP_ADDRESS)/assets/ipxe/undionly.kpxe | xxd | head -2"
+	@echo "  curl -s tftp://$(TFTP_ADDRESS)/undionly.kpxe -o /tmp/undionly.kpxe  # TFTP, as a PXE ROM fetches iPXE"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln match --data-path $(DATA_PATH) mac=52:54:00:12:34:56"
 	@echo
-	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS)
+	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS) --tftp-address $(TFTP_ADDRESS)
 
 test:
 	$(call ensure_packages,$(TEST_PACKAGES))

@@ -37,9 +37,10 @@ contains() {  # contains TEXT COMMAND...: command output contains TEXT
     grep -qF -- "$text" <<<"$output" || { echo "output lacks: $text"; echo "$output"; return 1; }
 }
 
-log_has() {  # log_has TEXT: the server log shows TEXT within 2 s (info lines are flushed every 100 ms)
-    for _ in $(seq 1 20); do grep -qF -- "$1" "$WORK/serve.log" && return 0; sleep 0.1; done
-    echo "log lacks: $1"; cat "$WORK/serve.log"; return 1
+log_has() {  # log_has TEXT [LOG]: the server log shows TEXT within 2 s (info lines are flushed every 100 ms)
+    local log=${2:-$WORK/serve.log}
+    for _ in $(seq 1 20); do grep -qF -- "$1" "$log" && return 0; sleep 0.1; done
+    echo "log lacks: $1"; cat "$log"; return 1
 }
 
 free_port() {
@@ -69,20 +70,32 @@ check "match exits 1 when nothing matches" exit_is 1 "$KILN" match --data-path "
 check "match exits 2 when the data does not load" exit_is 2 "$KILN" match --data-path "$WORK/broken" mac=52:54:00:00:00:01
 check "match refuses a malformed MAC" contains "malformed MAC address mac=zz" "$KILN" match --data-path "$ROOT/profiles" mac=zz
 check "serve refuses a bad address" contains "is not host:port" "$KILN" serve --data-path "$ROOT/profiles" --address nonsense
+check "serve refuses a bad TFTP address" contains "TFTP address \"69\" is not host:port" "$KILN" serve --data-path "$ROOT/profiles" --tftp-address 69
+check "serve refuses a TFTP block size out of range" contains "outside 8-65464" "$KILN" serve --data-path "$ROOT/profiles" --tftp-max-blksize 70000
 
 # --- serve --------------------------------------------------------------------
 cp -r "$ROOT/profiles" "$WORK/data"
 mkdir -p "$WORK/assets"
 echo "asset" >"$WORK/assets/a.txt"
+mkdir -p "$WORK/assets/ipxe"
+head -c 70000 /dev/urandom >"$WORK/assets/ipxe/undionly.kpxe"
 PORT=$(free_port)
+TFTP_PORT=$(free_port)
 KILN_DATA_PATH="$WORK/data" KILN_ASSETS_PATH="$WORK/assets" KILN_ADDRESS="127.0.0.1:$PORT" KILN_LOG_LEVEL=info \
-    "$KILN" serve >"$WORK/serve.log" 2>&1 &
+    KILN_TFTP_ADDRESS="127.0.0.1:$TFTP_PORT" "$KILN" serve >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
 check "serve answers /healthz" contains "ok" curl -sf "http://127.0.0.1:$PORT/healthz"
 check "serve answers /ipxe for node1" contains "flatcar.autologin" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"
 check "serve answers /assets from KILN_ASSETS_PATH" contains "asset" curl -sf "http://127.0.0.1:$PORT/assets/a.txt"
+check "TFTP serves the assets directory (tftp-hpa)" tftp 127.0.0.1 "$TFTP_PORT" -m binary -c get a.txt "$WORK/a.tftp"
+check "what TFTP sent is the file" cmp "$WORK/a.tftp" "$WORK/assets/a.txt"
+check "TFTP resolves a bare iPXE name in ipxe/ (curl, blksize 1468)" \
+    curl -sf --tftp-blksize 1468 "tftp://127.0.0.1:$TFTP_PORT/undionly.kpxe" -o "$WORK/undionly.kpxe"
+check "and it arrives intact" cmp "$WORK/undionly.kpxe" "$WORK/assets/ipxe/undionly.kpxe"
+check "TFTP transfers are logged" log_has "tftp transfer complete"
+check "TFTP traffic is in /metrics" contains "kiln_tftp_transfers_completed_total 2" curl -sf "http://127.0.0.1:$PORT/metrics"
 check "each request is logged with labels, group and profile" \
     log_has "group=node1 labels=mac=52:54:00:12:34:56 path=/ipxe profile=flatcar-node1 status=200"
 
@@ -104,6 +117,14 @@ check "SIGTERM stops the server within 5 s" test "$stopped" -eq 0
 wait "$SERVER_PID"; status=$?
 SERVER_PID=""
 check "and it exits 0" test "$status" -eq 0
+
+# An empty TFTP address turns TFTP off.
+PORT2=$(free_port)
+"$KILN" serve --data-path "$ROOT/profiles" --assets-path "$WORK/assets" --address "127.0.0.1:$PORT2" --tftp-address "" >"$WORK/serve2.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT2/healthz" >/dev/null && break; sleep 0.1; done
+check "--tftp-address '' turns TFTP off" log_has "tftp disabled" "$WORK/serve2.log"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 
 echo
 echo "peer-checks: $passed passed, $failed failed"
