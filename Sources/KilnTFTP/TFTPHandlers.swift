@@ -113,6 +113,9 @@ final class TFTPRequestHandler: ChannelInboundHandler {
     private func startOnOwnPort(_ plan: TransferPlan, peer: SocketAddress, context: ChannelHandlerContext) {
         let shared = self.shared
         let bound = DatagramBootstrap(group: group.next())
+            // A transfer's client sends one packet per block (or window):
+            // reading on until EAGAIN would cost a wasted syscall per ACK.
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TransferHandler(plan: plan, peer: peer, shared: shared))
@@ -202,6 +205,10 @@ final class TransferHandler: ChannelInboundHandler {
             // RFC 1350: a packet from another transfer ID gets error 5, and
             // the transfer goes on.
             context.writeAndFlush(wrapOutboundOut(errorEnvelope(.unknownTransferID, "unknown transfer ID", to: envelope.remoteAddress)), promise: nil)
+            return
+        }
+        if let block = TFTPPacket.ackBlock(envelope.data.readableBytesView) {
+            session?.receiveAck(block)
             return
         }
         guard let packet = try? TFTPPacket(decoding: envelope.data.readableBytesView) else {

@@ -83,6 +83,21 @@ public enum TFTPDecodeError: Error, Equatable, Sendable, CustomStringConvertible
 }
 
 extension TFTPPacket {
+    /// The ACK's block number if `bytes` is an ACK: the packet a sender
+    /// receives once per block, decoded without copying.
+    @inlinable
+    public static func ackBlock(_ bytes: some Collection<UInt8>) -> UInt16? {
+        guard bytes.count >= 4 else { return nil }
+        var index = bytes.startIndex
+        guard bytes[index] == 0 else { return nil }
+        bytes.formIndex(after: &index)
+        guard bytes[index] == UInt8(Opcode.ack.rawValue) else { return nil }
+        bytes.formIndex(after: &index)
+        let high = bytes[index]
+        bytes.formIndex(after: &index)
+        return UInt16(high) << 8 | UInt16(bytes[index])
+    }
+
     public init(decoding bytes: some Collection<UInt8>) throws(TFTPDecodeError) {
         let bytes = Array(bytes)
         guard bytes.count >= 2 else { throw .truncated }

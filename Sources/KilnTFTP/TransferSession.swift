@@ -19,7 +19,11 @@ final class TransferSession {
     private let send: (ByteBuffer) -> Void
     private let flush: () -> Void
     private let finished: (TransferSession, Outcome) -> Void
+    /// One timer per transfer, re-armed only when it fires: progress just
+    /// moves `deadline`, because cancelling and scheduling a timer for every
+    /// block was a measurable share of the lock-step round trip.
     private var timer: Scheduled<Void>?
+    private var deadline = NIODeadline.distantFuture
     private var ended = false
     private(set) var bytesSent = 0
     let startedAt = NIODeadline.now()
@@ -45,10 +49,14 @@ final class TransferSession {
         perform(sender.start())
     }
 
+    func receiveAck(_ block: UInt16) {
+        perform(sender.receiveAck(block))
+    }
+
     func receive(_ packet: TFTPPacket) {
         switch packet {
         case .ack(let block):
-            perform(sender.receiveAck(block))
+            receiveAck(block)
         case .error(let code, let message):
             perform(sender.receiveError(code: code, message: message))
         default:
@@ -118,11 +126,20 @@ final class TransferSession {
     /// client whose own retry interval is longer than ours is not given up
     /// on before it speaks again, and a dead one costs little.
     private func armTimer() {
-        timer?.cancel()
         let backoff = Int64(1) << Int64(min(sender.retries, 3))
-        timer = loop.assumeIsolated().scheduleTask(in: timeout * backoff) { [self] in
+        deadline = NIODeadline.now() + timeout * backoff
+        if timer == nil { schedule(at: deadline) }
+    }
+
+    private func schedule(at when: NIODeadline) {
+        timer = loop.assumeIsolated().scheduleTask(deadline: when) { [self] in
             self.timer = nil
-            self.perform(self.sender.timeout())
+            guard !self.ended else { return }
+            if NIODeadline.now() < self.deadline {
+                self.schedule(at: self.deadline)  // progress was made meanwhile
+            } else {
+                self.perform(self.sender.timeout())
+            }
         }
     }
 }
