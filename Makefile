@@ -73,7 +73,12 @@ peer-checks:
 bench:
 	$(call ensure_packages,$(BENCH_PACKAGES))
 	$(SWIFT) build -c release --product kiln
+	$(SWIFT) build -c release --product TFTPDecoderFuzz
 	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+	@echo
+	python3 scripts/bench_tftp.py "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+	@echo
+	"$$($(SWIFT) build -c release --show-bin-path)/TFTPDecoderFuzz" 1000000
 
 clean:
 	rm -rf .build

@@ -69,6 +69,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "TFTPDecoderFuzz",
+            dependencies: ["KilnTFTP"],
+            path: "Benchmarks/TFTPDecoderFuzz",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "KilnTestSupport",
             path: "Tests/KilnTestSupport",
