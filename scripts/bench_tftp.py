@@ -16,8 +16,8 @@ import time
 
 KILN = sys.argv[1]
 ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RUNS_1M = int(os.environ.get("BENCH_TFTP_RUNS", "15"))
-RUNS_40M = int(os.environ.get("BENCH_TFTP_RUNS_40M", "3"))
+RUNS_1M = int(os.environ.get("BENCH_TFTP_RUNS", "25"))
+RUNS_40M = int(os.environ.get("BENCH_TFTP_RUNS_40M", "7"))
 processes = []
 
 
@@ -64,16 +64,20 @@ def wait_for(port, name, deadline=10):
 def fetch(client, port, name, out, blksize=1468, window=None):
     """One download; returns seconds, checks the bytes."""
     if client == "curl":
-        args = ["curl", "-sS", "--max-time", "120", "--tftp-blksize", str(blksize), f"tftp://127.0.0.1:{port}/{name}", "-o", out]
+        # curl's own transfer time: process start-up is not the server's.
+        args = ["curl", "-sS", "-w", "%{time_total}", "--max-time", "120", "--tftp-blksize", str(blksize),
+                f"tftp://127.0.0.1:{port}/{name}", "-o", out]
     else:
         args = ["atftp", "--option", f"blksize {blksize}", "-g", "-r", name, "-l", out, "127.0.0.1", str(port)]
         if window:
             args[1:1] = ["--option", f"windowsize {window}"]
     started = time.perf_counter()
-    result = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    result = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
     elapsed = time.perf_counter() - started
     if result.returncode != 0 or sha256(out) != digests[name]:
         raise SystemExit(f"{' '.join(args)} failed: {result.stderr.decode()[-500:]}")
+    if client == "curl":
+        elapsed = float(result.stdout.decode().strip() or elapsed)
     return elapsed
 
 
@@ -113,11 +117,20 @@ try:
         "tftpd-hpa": subprocess.run(["dpkg-query", "-W", "-f=${Version}", "tftpd-hpa"], capture_output=True, text=True).stdout,
         "dnsmasq": subprocess.run(["dpkg-query", "-W", "-f=${Version}", "dnsmasq-base"], capture_output=True, text=True).stdout,
     }
-    print(f"TFTP on loopback, {os.cpu_count()} cores shared by clients and servers; median of {RUNS_1M} runs (1 MiB) / {RUNS_40M} (40 MiB)")
+    print(f"TFTP on loopback, {os.cpu_count()} cores shared by clients and servers; median of {RUNS_1M} runs (1 MiB) / {RUNS_40M} (40 MiB),")
+    print("the servers taking turns within each round; curl's own transfer time, atftp's wall time")
     print(f"tftpd-hpa {versions['tftpd-hpa']}, dnsmasq {versions['dnsmasq']}; clients: curl (lock-step), atftp (windows)\n")
+    # Rounds interleave the servers, so drift in the machine's speed (the
+    # other core's load, frequency) falls on all of them alike.
+    out = os.path.join(work, "out")
+    samples = {name: {"1m.bin": [], "40m.bin": []} for name in servers}
+    for file, runs in (("1m.bin", RUNS_1M), ("40m.bin", RUNS_40M)):
+        for _ in range(runs):
+            for name, port in servers.items():
+                samples[name][file].append(fetch("curl", port, file, out))
     results = {}
-    for name, port in servers.items():
-        results[name] = (rate("curl", port, "1m.bin", RUNS_1M), rate("curl", port, "40m.bin", RUNS_40M))
+    for name in servers:
+        results[name] = tuple(sizes[f] / statistics.median(samples[name][f]) / 1e6 for f in ("1m.bin", "40m.bin"))
         print(f"{name + ', curl, blksize 1468':44} {results[name][0]:7.1f} MB/s (1 MiB) {results[name][1]:7.1f} MB/s (40 MiB)")
     for window in (1, 8, 16):
         one = rate("atftp", kiln_port, "1m.bin", RUNS_1M, window=window)

@@ -11,6 +11,8 @@ protocol TFTPDataSource: AnyObject {
     var size: Int { get }
     /// Appends `count` bytes from `offset` to `buffer`.
     func write(offset: Int, count: Int, into buffer: inout ByteBuffer) throws(TFTPSourceError)
+    /// Copies `count` bytes from `offset` to `destination`.
+    func copy(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) throws(TFTPSourceError)
 }
 
 struct TFTPSourceError: Error, CustomStringConvertible {
@@ -49,6 +51,15 @@ final class FileChunkSource: TFTPDataSource {
         }
     }
 
+    func copy(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) throws(TFTPSourceError) {
+        guard count > 0 else { return }
+        if offset < chunkOffset || offset + count > chunkOffset + chunk.count {
+            try load(from: offset)
+        }
+        let start = offset - chunkOffset
+        chunk.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress! + start, byteCount: count) }
+    }
+
     private func load(from offset: Int) throws(TFTPSourceError) {
         let length = min(chunkSize, size - offset)
         if chunk.count != length { chunk = [UInt8](repeating: 0, count: length) }
@@ -81,6 +92,11 @@ final class MemorySource: TFTPDataSource {
         bytes.withUnsafeBytes { raw in
             _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + count]))
         }
+    }
+
+    func copy(offset: Int, count: Int, to destination: UnsafeMutableRawPointer) throws(TFTPSourceError) {
+        guard count > 0 else { return }
+        bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
     }
 }
 

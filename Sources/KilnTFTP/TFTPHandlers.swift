@@ -1,7 +1,6 @@
 import KilnCore
 import Logging
 import NIOCore
-import NIOPosix
 
 /// What every handler of one server shares.
 struct TFTPShared: Sendable {
@@ -9,17 +8,23 @@ struct TFTPShared: Sendable {
     let limits: TFTPLimits
     let metrics: TFTPMetrics
     let logger: Logger
-    let bindHost: String
+    /// Where transfer sockets bind: the listening address with port 0.
+    let transferBindAddress: SocketAddress?
     let singlePort: Bool
 
     func record(_ session: TransferSession, plan: TransferPlan, peer: SocketAddress, outcome: TransferSession.Outcome) {
-        metrics.bytesSent.increment(by: Int64(session.bytesSent))
-        metrics.retransmittedBlocks.increment(by: Int64(session.sender.retransmittedBlocks))
-        let elapsed = Double((NIODeadline.now() - session.startedAt).nanoseconds) / 1e9
+        record(
+            bytesSent: session.bytesSent, retransmittedBlocks: session.sender.retransmittedBlocks,
+            seconds: Double((NIODeadline.now() - session.startedAt).nanoseconds) / 1e9, plan: plan, peer: peer, outcome: outcome)
+    }
+
+    func record(bytesSent: Int, retransmittedBlocks: Int, seconds: Double, plan: TransferPlan, peer: SocketAddress, outcome: TransferSession.Outcome) {
+        metrics.bytesSent.increment(by: Int64(bytesSent))
+        metrics.retransmittedBlocks.increment(by: Int64(retransmittedBlocks))
         var metadata: Logger.Metadata = [
-            "file": "\(plan.filename)", "peer": "\(peer)", "bytes": "\(session.bytesSent)",
+            "file": "\(plan.filename)", "peer": "\(peer)", "bytes": "\(bytesSent)",
             "blksize": "\(plan.negotiation.blockSize)", "windowsize": "\(plan.negotiation.windowSize)",
-            "seconds": "\((elapsed * 1000).rounded() / 1000)", "retransmitted_blocks": "\(session.sender.retransmittedBlocks)",
+            "seconds": "\((seconds * 1000).rounded() / 1000)", "retransmitted_blocks": "\(retransmittedBlocks)",
         ]
         switch outcome {
         case .completed:
@@ -49,20 +54,19 @@ private func errorEnvelope(_ code: TFTPErrorCode, _ message: String, to peer: So
 }
 
 /// Listens on the TFTP port. Each read request gets its own socket on an
-/// ephemeral port (RFC 1350's transfer IDs), or, in single-port mode, is
-/// served from this socket and told apart by the client's address.
+/// ephemeral port (RFC 1350's transfer IDs) run by a `ThreadedTransfer`,
+/// or, in single-port mode, a `TransferSession` on this socket, told apart
+/// by the client's address.
 final class TFTPRequestHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     private let shared: TFTPShared
-    private let group: any EventLoopGroup
     /// Single-port mode only.
     private var sessions: [SocketAddress: (TransferSession, TransferPlan)] = [:]
 
-    init(shared: TFTPShared, group: any EventLoopGroup) {
+    init(shared: TFTPShared) {
         self.shared = shared
-        self.group = group
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -111,23 +115,16 @@ final class TFTPRequestHandler: ChannelInboundHandler {
     }
 
     private func startOnOwnPort(_ plan: TransferPlan, peer: SocketAddress, context: ChannelHandlerContext) {
-        let shared = self.shared
-        let bound = DatagramBootstrap(group: group.next())
-            // A transfer's client sends one packet per block (or window):
-            // reading on until EAGAIN would cost a wasted syscall per ACK.
-            .channelOption(.maxMessagesPerRead, value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(TransferHandler(plan: plan, peer: peer, shared: shared))
-                }
-            }
-            .bind(host: shared.bindHost, port: 0)
-        let listener = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        bound.whenFailure { error in
-            shared.logger.error("tftp cannot open a transfer socket", metadata: ["error": "\(error)", "peer": "\(peer)"])
+        guard let bindAddress = shared.transferBindAddress else {
+            reply(context, errorEnvelope(.notDefined, "server cannot open a transfer socket", to: peer))
+            return
+        }
+        do {
+            try ThreadedTransfer(plan: plan, peer: peer, bindAddress: bindAddress, shared: shared).start()
+        } catch {
+            shared.logger.error("tftp cannot open a transfer socket", metadata: ["reason": "\(error.message)", "peer": "\(peer)"])
             shared.metrics.failed.increment()
-            let (handler, context) = listener.value
-            handler.reply(context, errorEnvelope(.notDefined, "server cannot open a transfer socket", to: peer))
+            reply(context, errorEnvelope(error.code, error.message, to: peer))
         }
     }
 
@@ -154,78 +151,5 @@ final class TFTPRequestHandler: ChannelInboundHandler {
             })
         sessions[peer] = (session, plan)
         session.start()
-    }
-}
-
-/// One transfer on its own socket: answers only the client that asked.
-final class TransferHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
-
-    private let plan: TransferPlan
-    private let peer: SocketAddress
-    private let shared: TFTPShared
-    private var session: TransferSession?
-
-    init(plan: TransferPlan, peer: SocketAddress, shared: TFTPShared) {
-        self.plan = plan
-        self.peer = peer
-        self.shared = shared
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        let source: any TFTPDataSource
-        switch plan.openSource() {
-        case .failure(let refusal):
-            shared.refused(refusal, filename: plan.filename, peer: peer)
-            context.writeAndFlush(wrapOutboundOut(errorEnvelope(refusal.code, refusal.message, to: peer)), promise: nil)
-            context.close(promise: nil)
-            return
-        case .success(let opened):
-            source = opened
-        }
-        let peer = self.peer
-        let plan = self.plan
-        let shared = self.shared
-        let session = TransferSession(
-            source: source, negotiation: plan.negotiation, limits: shared.limits, loop: context.eventLoop,
-            send: { [self] buffer in context.write(self.wrapOutboundOut(AddressedEnvelope(remoteAddress: peer, data: buffer)), promise: nil) },
-            flush: { context.flush() },
-            finished: { session, outcome in
-                shared.record(session, plan: plan, peer: peer, outcome: outcome)
-                context.close(promise: nil)
-            })
-        self.session = session
-        session.start()
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        guard envelope.remoteAddress == peer else {
-            // RFC 1350: a packet from another transfer ID gets error 5, and
-            // the transfer goes on.
-            context.writeAndFlush(wrapOutboundOut(errorEnvelope(.unknownTransferID, "unknown transfer ID", to: envelope.remoteAddress)), promise: nil)
-            return
-        }
-        if let block = TFTPPacket.ackBlock(envelope.data.readableBytesView) {
-            session?.receiveAck(block)
-            return
-        }
-        guard let packet = try? TFTPPacket(decoding: envelope.data.readableBytesView) else {
-            session?.cancel("malformed packet from the client")
-            return
-        }
-        session?.receive(packet)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        session?.cancel("socket closed")
-        session = nil
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // ICMP port unreachable and the like: the client is gone.
-        session?.cancel("socket error: \(error)")
-        context.close(promise: nil)
     }
 }

@@ -43,15 +43,16 @@ public struct TFTPServer: Service {
         if root == nil {
             logger.warning("tftp root does not exist; every request will be refused", metadata: ["tftp_root": "\(configuration.root)"])
         }
+        let transferBindAddress = try? SocketAddress.makeAddressResolvingHost(configuration.host, port: 0)
         let shared = TFTPShared(
             root: root, limits: configuration.limits, metrics: metrics, logger: logger,
-            bindHost: configuration.host, singlePort: configuration.singlePort)
+            transferBindAddress: transferBindAddress, singlePort: configuration.singlePort)
         let group = MultiThreadedEventLoopGroup.singleton
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(TFTPRequestHandler(shared: shared, group: group))
+                    try channel.pipeline.syncOperations.addHandler(TFTPRequestHandler(shared: shared))
                 }
             }
             .bind(host: configuration.host, port: configuration.port)

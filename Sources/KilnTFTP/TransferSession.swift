@@ -1,9 +1,8 @@
 import NIOCore
 
-/// One read transfer on an event loop: feeds the pure `TFTPSender` with
-/// what arrives, turns its answers into datagrams, and keeps the
-/// retransmission timer. Used by both the port-per-transfer handler and
-/// the single-port handler; it knows nothing of sockets.
+/// One read transfer on an event loop, for single-port mode: feeds the pure
+/// `TFTPSender` with what arrives, turns its answers into datagrams, and
+/// keeps the retransmission timer. It knows nothing of sockets.
 final class TransferSession {
     enum Outcome {
         case completed
