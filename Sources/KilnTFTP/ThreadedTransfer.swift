@@ -14,8 +14,8 @@ import Darwin
 /// allocates for every packet it receives; in lock-step that per-block
 /// work (about 5 µs here) was the whole difference to tftpd-hpa, which
 /// forks a process per transfer. The protocol decisions stay in the pure
-/// `TFTPSender`; this only moves bytes. Threads have small stacks, so
-/// hundreds of transfers cost little.
+/// `TFTPSender`; this only moves bytes. It runs on a `TransferWorkers`
+/// thread (small stacks, kept warm), so hundreds of transfers cost little.
 final class ThreadedTransfer: @unchecked Sendable {
     private let plan: TransferPlan
     private let peer: SocketAddress
@@ -23,8 +23,6 @@ final class ThreadedTransfer: @unchecked Sendable {
     private let shared: TFTPShared
     private let bindAddress: SocketAddress
     private var descriptor: Int32 = -1
-
-    static let threadStackSize = 256 * 1024
 
     init(plan: TransferPlan, peer: SocketAddress, bindAddress: SocketAddress, shared: TFTPShared) {
         self.plan = plan
@@ -46,13 +44,10 @@ final class ThreadedTransfer: @unchecked Sendable {
             close(descriptor)
             throw TransferPlan.Refusal(code: .notDefined, message: "server cannot bind a transfer socket")
         }
-        let thread = Thread { [self] in
+        TransferWorkers.shared.run { [self] in
             self.run()
             close(self.descriptor)
         }
-        thread.stackSize = Self.threadStackSize
-        thread.name = "kiln-tftp"
-        thread.start()
     }
 
     private func run() {
