@@ -97,7 +97,7 @@ check "and it arrives intact" cmp "$WORK/undionly.kpxe" "$WORK/assets/ipxe/undio
 check "TFTP transfers are logged" log_has "tftp transfer complete"
 check "TFTP traffic is in /metrics" contains "kiln_tftp_transfers_completed_total 2" curl -sf "http://127.0.0.1:$PORT/metrics"
 check "each request is logged with labels, group and profile" \
-    log_has "group=node1 labels=mac=52:54:00:12:34:56 path=/ipxe profile=flatcar-node1 status=200"
+    log_has "GET /ipxe status=200 labels=mac=52:54:00:12:34:56 group=node1 profile=flatcar-node1"
 
 # SIGHUP reloads at once (the poller would too, within a second: look for the reason).
 sed -i 's/"flatcar.autologin",/"flatcar.autologin", "reloaded.by=sighup",/' "$WORK/data/profiles/flatcar-node1.json"
