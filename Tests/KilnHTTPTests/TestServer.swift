@@ -1,4 +1,5 @@
 import Foundation
+import KilnTestSupport
 import KilnCore
 import KilnHTTP
 import Logging
@@ -98,8 +99,7 @@ struct CurlResult: Sendable {
 enum Curl {
     static let path = ["/usr/bin/curl", "/usr/local/bin/curl", "/bin/curl"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    /// Runs curl without blocking a concurrency thread (the server under
-    /// test needs them), and reads status, headers and body from files.
+    /// Runs curl and reads status, headers and body from files.
     static func run(_ arguments: [String]) async throws -> CurlResult {
         let curl = try #require(path, "curl is not installed: make test installs it")
         let scratch = NSTemporaryDirectory() + "kiln-curl-" + UUID().uuidString
@@ -107,23 +107,9 @@ enum Curl {
             try? FileManager.default.removeItem(atPath: scratch + ".h")
             try? FileManager.default.removeItem(atPath: scratch + ".b")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: curl)
-        process.arguments = ["-s", "-S", "--max-time", "20", "-D", scratch + ".h", "-o", scratch + ".b"] + arguments
-        let stderr = Pipe()
-        process.standardError = stderr
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw CurlError(status: process.terminationStatus, stderr: errors)
+        let result = try await ProcessRunner.run(curl, ["-s", "-S", "--max-time", "20", "-D", scratch + ".h", "-o", scratch + ".b"] + arguments)
+        guard result.status == 0 else {
+            throw CurlError(status: result.status, stderr: result.stderr)
         }
         let headerText = (try? String(contentsOfFile: scratch + ".h", encoding: .utf8)) ?? ""
         // With redirects or 100-continue there can be several blocks: keep the last.
@@ -156,11 +142,5 @@ func withServer(
 
 /// Runs `body` against a started server, then stops it whatever happened.
 func withRunning(_ server: TestServer, _ body: (TestServer) async throws -> Void) async throws {
-    do {
-        try await body(server)
-    } catch {
-        await server.stop()
-        throw error
-    }
-    await server.stop()
+    try await runThenStop(server, stop: { await $0.stop() }, body)
 }

@@ -56,14 +56,7 @@ func withTFTPServer(
     limits: TFTPLimits = TFTPLimits(defaultTimeout: .milliseconds(200)), singlePort: Bool = false,
     prepare: (String) async throws -> Void = { _ in }, _ body: (TFTPTestServer) async throws -> Void
 ) async throws {
-    let server = try await TFTPTestServer.start(limits: limits, singlePort: singlePort, prepare: prepare)
-    do {
-        try await body(server)
-    } catch {
-        await server.stop()
-        throw error
-    }
-    await server.stop()
+    try await runThenStop(try await TFTPTestServer.start(limits: limits, singlePort: singlePort, prepare: prepare), stop: { await $0.stop() }, body)
 }
 
 /// Writes `size` random bytes to `path`: seeded for small files, from
@@ -101,8 +94,10 @@ func writeSeededFile(_ path: String, size: Int, seed: UInt64) throws {
 /// Reads block, so they run off the cooperative pool.
 final class UDPTestSocket: @unchecked Sendable {
     private let descriptor: Int32
+    private let receiveTimeout: Duration
 
     init(receiveTimeout: Duration = .seconds(2)) {
+        self.receiveTimeout = receiveTimeout
         descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -110,7 +105,11 @@ final class UDPTestSocket: @unchecked Sendable {
         withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        let (seconds, attoseconds) = receiveTimeout.components
+        setReceiveTimeout(receiveTimeout)
+    }
+
+    private func setReceiveTimeout(_ duration: Duration) {
+        let (seconds, attoseconds) = max(duration, .milliseconds(1)).components
         var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -149,6 +148,32 @@ final class UDPTestSocket: @unchecked Sendable {
         }
         guard count >= 0 else { return nil }
         return (Array(buffer[..<count]), Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    /// The next DATA packet with `block`, skipping retransmissions of
+    /// earlier blocks (a busy machine can delay an ACK past the timeout).
+    func receiveData(block: UInt16) async -> TFTPPacket? {
+        for _ in 0..<8 {
+            guard let packet = await receivePacket()?.packet else { return nil }
+            if case .data(let got, _) = packet, got < block { continue }
+            return packet
+        }
+        return nil
+    }
+
+    struct Deadline {
+        let end: ContinuousClock.Instant
+        init(_ duration: Duration) { end = .now + duration }
+        var passed: Bool { ContinuousClock.now >= end }
+    }
+
+    /// The next packet before `deadline`, or nil.
+    func receivePacket(within deadline: Deadline) async -> (packet: TFTPPacket?, port: Int)? {
+        let remaining = deadline.end - .now
+        guard remaining > .zero else { return nil }
+        setReceiveTimeout(remaining)
+        defer { setReceiveTimeout(receiveTimeout) }
+        return await receivePacket()
     }
 
     func receivePacket() async -> (packet: TFTPPacket?, port: Int)? {

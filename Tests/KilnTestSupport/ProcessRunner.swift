@@ -87,11 +87,26 @@ public func makeTemporaryDirectory(_ prefix: String) throws -> String {
 public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// Runs blocking work (a socket read, a pipe read) on a Dispatch thread,
-/// never on Swift's cooperative pool: that pool has one thread per core
-/// and the servers under test need it.
+/// Runs blocking work (a socket read, a pipe read) on a thread of its own.
+/// Not on Swift's cooperative pool, which has one thread per core and which
+/// the servers under test need; and not on `DispatchQueue.global()` either,
+/// because on Linux that pool's threads are the cooperative pool's too.
 public func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(returning: work()) }
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.stackSize = 256 * 1024
+        thread.start()
     }
+}
+
+/// Runs `body` with a started resource (a test server) and always stops it,
+/// whether `body` returns or throws.
+public func runThenStop<Resource>(_ resource: Resource, stop: (Resource) async -> Void, _ body: (Resource) async throws -> Void) async throws {
+    do {
+        try await body(resource)
+    } catch {
+        await stop(resource)
+        throw error
+    }
+    await stop(resource)
 }
