@@ -86,26 +86,18 @@ public struct BootResponder: Sendable {
         line += request.uri.path
         line += " status="
         line += String(reply.status.code)
-        if let labels = reply.labels {
-            line += " labels="
-            line += labels.description
+        func field(_ name: String, _ value: String?) {
+            guard let value else { return }
+            line += " "
+            line += name
+            line += "="
+            line += value
         }
-        if let rawQuery = reply.rawQuery {
-            line += " query="
-            line += rawQuery
-        }
-        if let group = reply.group {
-            line += " group="
-            line += group
-        }
-        if let profile = reply.profile {
-            line += " profile="
-            line += profile
-        }
-        if let reason = reply.reason {
-            line += " reason="
-            line += reason
-        }
+        field("labels", reply.labels?.description)
+        field("query", reply.rawQuery)
+        field("group", reply.group)
+        field("profile", reply.profile)
+        field("reason", reply.reason)
         logger.log(level: level, "\(line)")
     }
 
