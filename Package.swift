@@ -29,6 +29,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KilnTemplate",
+            dependencies: ["KilnCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "KilnTFTP",
             dependencies: [
                 "KilnCore",
@@ -83,6 +88,11 @@ let package = Package(
         .testTarget(
             name: "KilnCoreTests",
             dependencies: ["KilnCore", "KilnTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnTemplateTests",
+            dependencies: ["KilnTemplate", "KilnCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
