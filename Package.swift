@@ -34,6 +34,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KilnRender",
+            dependencies: ["KilnCore", "KilnTemplate"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "KilnTFTP",
             dependencies: [
                 "KilnCore",
@@ -49,6 +54,7 @@ let package = Package(
             name: "KilnHTTP",
             dependencies: [
                 "KilnCore",
+                "KilnRender",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,6 +73,7 @@ let package = Package(
             dependencies: [
                 "KilnCore",
                 "KilnHTTP",
+                "KilnRender",
                 "KilnTFTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +100,11 @@ let package = Package(
         .testTarget(
             name: "KilnTemplateTests",
             dependencies: ["KilnTemplate", "KilnCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnRenderTests",
+            dependencies: ["KilnRender", "KilnCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

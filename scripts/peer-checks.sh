@@ -69,6 +69,13 @@ echo '{}' >"$WORK/nodefault/profiles/p.json"
 check "match exits 1 when nothing matches" exit_is 1 "$KILN" match --data-path "$WORK/nodefault" mac=52:54:00:00:00:01
 check "match exits 2 when the data does not load" exit_is 2 "$KILN" match --data-path "$WORK/broken" mac=52:54:00:00:00:01
 check "match refuses a malformed MAC" contains "malformed MAC address mac=zz" "$KILN" match --data-path "$ROOT/profiles" mac=zz
+mkdir -p "$WORK/badtemplate/groups" "$WORK/badtemplate/profiles" "$WORK/badtemplate/generic"
+echo '{"profile": "p"}' >"$WORK/badtemplate/groups/a.json"
+echo '{"generic_id": "g.txt"}' >"$WORK/badtemplate/profiles/p.json"
+printf 'ok\n{{if .x}}never closed\n' >"$WORK/badtemplate/generic/g.txt"
+check "validate reports a template that does not parse" contains "generic/g.txt:2:1: error: template: unexpected EOF" "$KILN" validate --data-path "$WORK/badtemplate"
+check "render exits 1 when the profile lacks the config" exit_is 1 "$KILN" render cloud --data-path "$ROOT/profiles" mac=52:54:00:12:34:56
+check "render exits 2 when a template does not parse" exit_is 2 "$KILN" render generic --data-path "$WORK/badtemplate"
 check "serve refuses a bad address" contains "is not host:port" "$KILN" serve --data-path "$ROOT/profiles" --address nonsense
 check "serve refuses a bad TFTP address" contains "TFTP address \"69\" is not host:port" "$KILN" serve --data-path "$ROOT/profiles" --tftp-address 69
 check "serve refuses a TFTP block size out of range" contains "outside 8-65464" "$KILN" serve --data-path "$ROOT/profiles" --tftp-max-blksize 70000
@@ -88,6 +95,10 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null &
 
 check "serve answers /healthz" contains "ok" curl -sf "http://127.0.0.1:$PORT/healthz"
 check "serve answers /ipxe for node1" contains "flatcar.autologin" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"
+for what in ipxe grub metadata ignition; do
+    check "kiln render $what prints what serve answers" cmp \
+        <(curl -sf "http://127.0.0.1:$PORT/$what?mac=52:54:00:12:34:56") <("$KILN" render "$what" --data-path "$WORK/data" mac=52:54:00:12:34:56)
+done
 check "serve answers /assets from KILN_ASSETS_PATH" contains "asset" curl -sf "http://127.0.0.1:$PORT/assets/a.txt"
 check "TFTP serves the assets directory (tftp-hpa)" tftp 127.0.0.1 "$TFTP_PORT" -m binary -c get a.txt "$WORK/a.tftp"
 check "what TFTP sent is the file" cmp "$WORK/a.tftp" "$WORK/assets/a.txt"

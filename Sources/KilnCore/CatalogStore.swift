@@ -1,21 +1,23 @@
 import Synchronization
 
-/// Holds the catalog being served. A reload builds a whole new catalog off
-/// to the side and swaps it in with one pointer store, so each request reads
-/// one consistent snapshot.
-public final class CatalogStore: Sendable {
-    private let state: Mutex<Catalog?>
+/// Holds the snapshot being served (a catalog, or one compiled from it). A
+/// reload builds a whole new snapshot off to the side and swaps it in with
+/// one store, so each request reads one consistent version.
+public final class SnapshotStore<Snapshot: Sendable>: Sendable {
+    private let state: Mutex<Snapshot?>
 
-    public init(_ catalog: Catalog? = nil) {
-        state = Mutex(catalog)
+    public init(_ snapshot: Snapshot? = nil) {
+        state = Mutex(snapshot)
     }
 
     /// nil until the first successful load.
-    public var current: Catalog? {
+    public var current: Snapshot? {
         state.withLock { $0 }
     }
 
-    public func replace(with catalog: Catalog) {
-        state.withLock { $0 = catalog }
+    public func replace(with snapshot: Snapshot) {
+        state.withLock { $0 = snapshot }
     }
 }
+
+public typealias CatalogStore = SnapshotStore<Catalog>

@@ -6,6 +6,11 @@ public struct JSONReader {
         public var line: Int
         public var column: Int
         public var description: String { "\(line):\(column)" }
+
+        public init(line: Int, column: Int) {
+            self.line = line
+            self.column = column
+        }
     }
 
     public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -94,6 +94,13 @@ public struct TemplateFile: Sendable, Equatable {
     public var path: String
     public var bytes: [UInt8]
 
+    public init(kind: TemplateKind, id: String, path: String, bytes: [UInt8]) {
+        self.kind = kind
+        self.id = id
+        self.path = path
+        self.bytes = bytes
+    }
+
     /// matchbox serves `.ign` and `.ignition` files as they are, unrendered.
     public var isRawIgnition: Bool {
         kind == .ignition && (id.hasSuffix(".ign") || id.hasSuffix(".ignition"))

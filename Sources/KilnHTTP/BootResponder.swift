@@ -1,17 +1,18 @@
 import Hummingbird
 import KilnCore
+import KilnRender
 import Logging
 import NIOCore
 
 /// The HTTP side of Kiln: matchbox's endpoints plus health, metrics and
 /// assets. Handlers read one catalog snapshot per request.
 public struct BootResponder: Sendable {
-    let store: CatalogStore
+    let store: SnapshotStore<CompiledCatalog>
     let assets: AssetResponder
     let metrics: KilnMetrics
     let logger: Logger
 
-    public init(store: CatalogStore, assetsPath: String, metrics: KilnMetrics, logger: Logger) {
+    public init(store: SnapshotStore<CompiledCatalog>, assetsPath: String, metrics: KilnMetrics, logger: Logger) {
         self.store = store
         self.assets = AssetResponder(root: assetsPath)
         self.metrics = metrics
@@ -104,8 +105,8 @@ public struct BootResponder: Sendable {
     /// Parses labels, matches, and hands the result on, or answers the
     /// failure: 503 before the first load, 400 for a bad MAC, 404 naming the
     /// labels or the missing profile.
-    private func matched(_ request: Request, _ answer: (Labels, Catalog, Match) -> Reply) -> Reply {
-        guard let catalog = store.current else {
+    private func matched(_ request: Request, _ answer: (Labels, Renderer, Match) -> Reply) -> Reply {
+        guard let compiled = store.current else {
             return .failure(.serviceUnavailable, "data directory not loaded yet")
         }
         let labels: Labels
@@ -117,9 +118,10 @@ public struct BootResponder: Sendable {
             return reply
         }
         var reply: Reply
-        switch catalog.match(labels) {
+        let renderer = Renderer(compiled)
+        switch compiled.catalog.match(labels) {
         case .success(let match):
-            reply = answer(labels, catalog, match)
+            reply = answer(labels, renderer, match)
             reply.group = match.group.id
             reply.profile = match.profile.id
         case .failure(let failure):
@@ -131,8 +133,14 @@ public struct BootResponder: Sendable {
     }
 
     private func bootScript(_ request: Request, render: (BootConfig) -> String) -> Reply {
-        matched(request) { _, _, match in
-            guard let boot = match.profile.boot, !boot.kernel.isEmpty else {
+        matched(request) { labels, renderer, match in
+            let boot: BootConfig?
+            do throws(RenderError) {
+                boot = try renderer.boot(match, labels)
+            } catch {
+                return .failure(.internalServerError, error.description)
+            }
+            guard let boot, !boot.kernel.isEmpty else {
                 return .failure(.notFound, "profile \"\(match.profile.id)\" has no boot.kernel to boot")
             }
             return .text(render(boot))
@@ -140,31 +148,19 @@ public struct BootResponder: Sendable {
     }
 
     private func configFile(_ request: Request, kind: TemplateKind) -> Reply {
-        matched(request) { _, catalog, match in
-            let file: TemplateFile
-            switch catalog.template(kind, for: match.profile) {
-            case .success(let found): file = found
-            case .failure(let failure): return .failure(.notFound, failure.description)
+        matched(request) { labels, renderer, match in
+            do throws(RenderError) {
+                switch try renderer.config(kind, match, labels) {
+                case .rendered(let config):
+                    return .bytes(config.bytes, contentType: config.contentType)
+                case .missing(let failure):
+                    return .failure(.notFound, failure.description)
+                case .needsButane(let path):
+                    return .failure(.notImplemented, "\(path) is a Butane template; translating Butane to Ignition is not implemented yet (serve a raw .ign file)")
+                }
+            } catch {
+                return .failure(.internalServerError, error.description)
             }
-            if file.isRawIgnition {
-                return .bytes(file.bytes, contentType: "application/json")
-            }
-            // A file with no template actions renders to itself.
-            if kind != .ignition, !file.bytes.containsTemplateAction {
-                return .bytes(file.bytes, contentType: Reply.plainText)
-            }
-            return .failure(.notImplemented, "\(kind.directory)/\(file.id) is a template; rendering templates is not implemented yet (serve a raw .ign file, or a file without {{ }})")
         }
-    }
-}
-
-extension [UInt8] {
-    var containsTemplateAction: Bool {
-        var previous: UInt8 = 0
-        for byte in self {
-            if byte == UInt8(ascii: "{") && previous == UInt8(ascii: "{") { return true }
-            previous = byte
-        }
-        return false
     }
 }

@@ -1,4 +1,5 @@
 import KilnCore
+import KilnRender
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -9,12 +10,12 @@ import UnixSignals
 /// reported with each broken file and the last good catalog keeps serving.
 public struct CatalogReloader: Service {
     let loader: CatalogLoader
-    let store: CatalogStore
+    let store: SnapshotStore<CompiledCatalog>
     let metrics: KilnMetrics
     let logger: Logger
     let pollInterval: Duration
 
-    public init(loader: CatalogLoader, store: CatalogStore, metrics: KilnMetrics, logger: Logger, pollInterval: Duration = .seconds(1)) {
+    public init(loader: CatalogLoader, store: SnapshotStore<CompiledCatalog>, metrics: KilnMetrics, logger: Logger, pollInterval: Duration = .seconds(1)) {
         self.loader = loader
         self.store = store
         self.metrics = metrics
@@ -27,30 +28,46 @@ public struct CatalogReloader: Service {
     public func reload(reason: String) async -> Bool {
         let loader = self.loader
         // File reading blocks: keep it off the threads that serve requests.
-        let outcome: CatalogLoader.Outcome
+        let loaded: Loaded
         do {
-            outcome = try await NIOThreadPool.singleton.runIfActive { loader.load() }
+            loaded = try await NIOThreadPool.singleton.runIfActive { Self.loadAndCompile(loader) }
         } catch {
             logger.error("reload failed", metadata: ["reason": "\(reason)", "error": "\(error)"])
             metrics.reloadFailed()
             return false
         }
+        let outcome = loaded.outcome
         for diagnostic in outcome.diagnostics {
             logger.log(level: diagnostic.severity == .error ? .error : .warning, "\(diagnostic)")
         }
-        guard let catalog = outcome.catalog else {
+        guard let compiled = loaded.compiled else {
             metrics.reloadFailed()
             let kept = store.current == nil ? "nothing is served until it loads" : "the previous version keeps serving"
             logger.error("data directory not loaded: \(outcome.diagnostics.errors.count) error(s); \(kept)", metadata: ["reason": "\(reason)", "data_path": "\(loader.dataPath)"])
             return false
         }
-        store.replace(with: catalog)
+        let catalog = compiled.catalog
+        store.replace(with: compiled)
         metrics.reloaded(groups: catalog.groups.count, profiles: catalog.profiles.count)
         logger.info("data directory loaded", metadata: [
             "reason": "\(reason)", "groups": "\(catalog.groups.count)", "profiles": "\(catalog.profiles.count)",
             "templates": "\(catalog.templates.count)", "data_path": "\(loader.dataPath)",
         ])
         return true
+    }
+
+    struct Loaded: Sendable {
+        var outcome: CatalogLoader.Outcome
+        var compiled: CompiledCatalog?
+    }
+
+    /// Reads the files and parses their templates: a load is good only if both succeed.
+    static func loadAndCompile(_ loader: CatalogLoader) -> Loaded {
+        var outcome = loader.load()
+        guard let catalog = outcome.catalog else { return Loaded(outcome: outcome, compiled: nil) }
+        let (compiled, templateDiagnostics) = CompiledCatalog.compile(catalog)
+        outcome.diagnostics += templateDiagnostics
+        return Loaded(outcome: outcome, compiled: compiled)
     }
 
     public func run() async throws {

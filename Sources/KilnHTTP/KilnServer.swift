@@ -1,5 +1,6 @@
 import Hummingbird
 import KilnCore
+import KilnRender
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -24,7 +25,7 @@ public struct KilnServer: Sendable {
     }
 
     public let configuration: Configuration
-    public let store = CatalogStore()
+    public let store = SnapshotStore<CompiledCatalog>()
     public let metrics = KilnMetrics()
     let logger: Logger
 

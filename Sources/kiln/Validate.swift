@@ -1,5 +1,6 @@
 import ArgumentParser
 import KilnCore
+import KilnRender
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,7 +8,8 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Check every file in the data directory and report problems with file, line and column.",
         discussion: """
             Errors: JSON syntax, fields of the wrong type, malformed MAC selectors, duplicate ids, groups naming \
-            missing profiles, profiles naming missing ignition/cloud/generic files, raw .ign files that are not JSON.
+            missing profiles, profiles naming missing ignition/cloud/generic files, raw .ign files that are not JSON, \
+            templates (and templated boot fields) that do not parse.
             Warnings: ambiguous groups (same number of selectors, can match the same machine; the lower id wins), \
             folders inside groups/, profile ids that differ from their file names.
             Exit status: 0 when there are no errors (warnings too with --strict), 1 otherwise.
@@ -20,7 +22,10 @@ struct ValidateCommand: ParsableCommand {
     var strict = false
 
     func run() throws {
-        let outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
+        var outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
+        if let catalog = outcome.catalog {
+            outcome.diagnostics += CompiledCatalog.compile(catalog).1
+        }
         for diagnostic in outcome.diagnostics {
             print(diagnostic.description)
         }

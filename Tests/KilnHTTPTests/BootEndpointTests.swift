@@ -6,17 +6,20 @@ private let files: [String: String] = [
     "groups/node1.json": #"{"id": "node1", "profile": "node", "selector": {"mac": "52:54:00:12:34:56"}, "metadata": {"role": "worker"}}"#,
     "groups/installed.json": #"{"id": "installed", "profile": "node", "selector": {"mac": "52:54:00:12:34:56", "os": "installed"}}"#,
     "groups/dangling.json": #"{"id": "dangling", "profile": "ghost", "selector": {"uuid": "dangling"}}"#,
-    "groups/templated.json": #"{"id": "templated", "profile": "tmpl", "selector": {"uuid": "tmpl"}}"#,
+    "groups/templated.json": #"{"id": "templated", "profile": "tmpl", "selector": {"uuid": "tmpl"}, "metadata": {"greeting": "hi"}}"#,
+    "groups/unrenderable.json": #"{"id": "unrenderable", "profile": "unrenderable", "selector": {"uuid": "err"}}"#,
     "groups/bare.json": #"{"id": "bare", "profile": "bare", "selector": {"uuid": "bare"}}"#,
     "profiles/live.json": #"{"id": "live", "boot": {"kernel": "/assets/vmlinuz", "initrd": ["/assets/initrd.img"], "args": ["console=ttyS0", "url=http://k/ignition?mac=${mac:hexhyp}"]}, "ignition_id": "live.ign", "generic_id": "plain.txt"}"#,
     "profiles/node.json": #"{"id": "node", "boot": {"kernel": "/assets/node-k", "initrd": ["/a/i1", "/a/i2"], "args": []}, "ignition_id": "node.ignition"}"#,
-    "profiles/tmpl.json": #"{"id": "tmpl", "boot": {"kernel": "/k"}, "ignition_id": "t.yaml", "generic_id": "t.txt"}"#,
+    "profiles/tmpl.json": #"{"id": "tmpl", "boot": {"kernel": "/k/{{.greeting}}", "args": ["host={{.request.query.uuid}}", "url=http://k/ignition?mac=${mac:hexhyp}"]}, "ignition_id": "t.yaml", "generic_id": "t.txt"}"#,
+    "profiles/unrenderable.json": #"{"id": "unrenderable", "boot": {"kernel": "/k", "args": ["x={{.nope}}"]}, "generic_id": "err.txt"}"#,
     "profiles/bare.json": #"{"id": "bare"}"#,
     "ignition/live.ign": "{\"ignition\":{\"version\":\"3.3.0\"}}\n",
     "ignition/node.ignition": "{ \"ignition\" : { \"version\" : \"3.4.0\" } }",
     "ignition/t.yaml": "variant: fcos\nversion: 1.5.0\n# {{.request.query.mac}}\n",
     "generic/plain.txt": "no template actions here\n",
-    "generic/t.txt": "hello {{.mac}}\n",
+    "generic/t.txt": "hello {{.request.query.uuid}} {{.greeting}}\n",
+    "generic/err.txt": "ok\n{{.nope}}\n",
 ]
 
 @Suite struct BootEndpointTests {
@@ -84,15 +87,32 @@ private let files: [String: String] = [
         }
     }
 
-    @Test func templatesAnswer501WithAReasonAndPlainFilesAreServed() async throws {
+    @Test func templatesRenderWithTheMachinesVariables() async throws {
         try await withServer(files: files) { server in
-            let ignition = try await server.curl("/ignition?uuid=tmpl")
-            #expect(ignition.status == 501)
-            #expect(ignition.text.hasPrefix("ignition/t.yaml is a template; rendering templates is not implemented yet"))
             let generic = try await server.curl("/generic?uuid=tmpl")
-            #expect(generic.status == 501)
+            #expect(generic.status == 200 && generic.text == "hello tmpl hi\n")
+            #expect(generic.headers["content-type"] == "text/plain; charset=utf-8")
             let plain = try await server.curl("/generic?mac=52:54:00:00:00:01")
             #expect(plain.status == 200 && plain.text == "no template actions here\n")
+            // Boot fields are templates too; iPXE's own ${…} pass through.
+            let ipxe = try await server.curl("/ipxe?uuid=tmpl")
+            #expect(ipxe.text == "#!ipxe\nkernel /k/hi host=tmpl url=http://k/ignition?mac=${mac:hexhyp}\nboot\n")
+            let grub = try await server.curl("/grub?uuid=tmpl")
+            #expect(grub.text.contains("linux \"/k/hi\" host=tmpl url=http://k/ignition?mac=${mac:hexhyp}\n"))
+        }
+    }
+
+    @Test func renderingErrorsAre500WithFileLineAndReason() async throws {
+        try await withServer(files: files) { server in
+            let generic = try await server.curl("/generic?uuid=err")
+            #expect(generic.status == 500)
+            #expect(generic.text == "generic/err.txt:2:3: map has no entry for key \"nope\"\n")
+            let ipxe = try await server.curl("/ipxe?uuid=err")
+            #expect(ipxe.status == 500)
+            #expect(ipxe.text == "profiles/unrenderable.json boot.args[0]:1:5: map has no entry for key \"nope\"\n")
+            let butane = try await server.curl("/ignition?uuid=tmpl")
+            #expect(butane.status == 501)
+            #expect(butane.text.hasPrefix("ignition/t.yaml is a Butane template; translating Butane to Ignition is not implemented yet"))
             let cloud = try await server.curl("/cloud?mac=52:54:00:00:00:01")
             #expect(cloud.status == 404 && cloud.text == "profile \"live\" has no cloud_id\n")
         }
@@ -139,7 +159,7 @@ private let files: [String: String] = [
             #expect(metrics.text.contains(#"kiln_match_groups_total{group="node1"} 1"#))
             #expect(metrics.text.contains("kiln_catalog_reloads_total 1"))
             #expect(metrics.text.contains("kiln_catalog_reload_failures_total 0"))
-            #expect(metrics.text.contains("kiln_catalog_groups 6"))
+            #expect(metrics.text.contains("kiln_catalog_groups 7"))
         }
     }
 }

@@ -1,0 +1,80 @@
+import KilnCore
+import KilnTemplate
+
+/// What a rendering failed on: the file (or profile field), line, column
+/// and reason, in one line for the HTTP answer and the log.
+public struct RenderError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
+/// A config file rendered for one machine.
+public struct RenderedConfig: Sendable {
+    public var bytes: [UInt8]
+    public var contentType: String
+}
+
+/// Renders what a matched machine gets: its boot configuration (with
+/// template variables in kernel, initrd and args), and its generic, cloud
+/// or raw Ignition config. Pure: values in, values out.
+public struct Renderer: Sendable {
+    public let compiled: CompiledCatalog
+
+    public init(_ compiled: CompiledCatalog) {
+        self.compiled = compiled
+    }
+
+    public var catalog: Catalog { compiled.catalog }
+
+    /// matchbox's template data: metadata, selectors, request.query and raw_query.
+    static func variables(_ match: Match, _ labels: Labels) -> TemplateValue {
+        .map(MachineVariables.collect(group: match.group, labels: labels).mapValues(TemplateValue.init))
+    }
+
+    /// The profile's boot configuration with its templates rendered. iPXE's
+    /// own `${…}` are not template syntax and pass through untouched.
+    public func boot(_ match: Match, _ labels: Labels) throws(RenderError) -> BootConfig? {
+        guard let boot = match.profile.boot else { return nil }
+        guard let templates = compiled.bootTemplates[match.profile.id] else { return boot }
+        let data = Self.variables(match, labels)
+        do {
+            return BootConfig(
+                kernel: try templates.kernel.render(data),
+                initrd: try templates.initrd.map { template throws(TemplateError) in try template.render(data) },
+                args: try templates.args.map { template throws(TemplateError) in try template.render(data) })
+        } catch {
+            throw RenderError(description: error.description)
+        }
+    }
+
+    public enum ConfigOutcome: Sendable {
+        case rendered(RenderedConfig)
+        case missing(MatchFailure)
+        /// A Butane template: translation to Ignition is not implemented yet.
+        case needsButane(String)
+    }
+
+    public func config(_ kind: TemplateKind, _ match: Match, _ labels: Labels) throws(RenderError) -> ConfigOutcome {
+        let file: TemplateFile
+        switch catalog.template(kind, for: match.profile) {
+        case .success(let found): file = found
+        case .failure(let failure): return .missing(failure)
+        }
+        if file.isRawIgnition {
+            return .rendered(RenderedConfig(bytes: file.bytes, contentType: "application/json"))
+        }
+        if kind == .ignition {
+            return .needsButane(file.path)
+        }
+        guard let template = compiled.templates[TemplateKey(kind, file.id)] else {
+            return .rendered(RenderedConfig(bytes: file.bytes, contentType: Self.plainText))
+        }
+        do {
+            let text = try template.render(Self.variables(match, labels))
+            return .rendered(RenderedConfig(bytes: Array(text.utf8), contentType: Self.plainText))
+        } catch {
+            throw RenderError(description: error.description)
+        }
+    }
+
+    static let plainText = "text/plain; charset=utf-8"
+}
