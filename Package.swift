@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnTemplateTests",
-            dependencies: ["KilnTemplate", "KilnCore"],
+            dependencies: ["KilnTemplate", "KilnCore", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

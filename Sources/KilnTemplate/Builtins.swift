@@ -125,43 +125,49 @@ enum Builtins {
         throw Failure(message: "invalid type for comparison")
     }
 
-    static func escapeHTML(_ text: String) -> String {
+    /// Rebuilds `text`, replacing the scalars `replacement` names.
+    static func escapeScalars(_ text: String, _ replacement: (Unicode.Scalar) -> String?) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "&#34;"
-            case "'": out += "&#39;"
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\0": out += "\u{FFFD}"
-            default: out.unicodeScalars.append(scalar)
+            if let replaced = replacement(scalar) {
+                out += replaced
+            } else {
+                out.unicodeScalars.append(scalar)
             }
         }
         return out
     }
 
-    static func escapeJS(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
+    static func escapeHTML(_ text: String) -> String {
+        escapeScalars(text) { scalar in
             switch scalar {
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            case "\"": out += "\\\""
-            case "<": out += "\\u003C"
-            case ">": out += "\\u003E"
-            case "&": out += "\\u0026"
-            case "=": out += "\\u003D"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16, uppercase: true)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            case "\"": return "&#34;"
+            case "'": return "&#39;"
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\0": return "\u{FFFD}"
+            default: return nil
             }
         }
-        return out
+    }
+
+    static func escapeJS(_ text: String) -> String {
+        escapeScalars(text) { scalar in
+            switch scalar {
+            case "\\": return "\\\\"
+            case "'": return "\\'"
+            case "\"": return "\\\""
+            case "<": return "\\u003C"
+            case ">": return "\\u003E"
+            case "&": return "\\u0026"
+            case "=": return "\\u003D"
+            default:
+                guard scalar.value < 0x20 || scalar.value == 0x7F else { return nil }
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            }
+        }
     }
 
     /// url.QueryEscape: unreserved bytes as they are, space as +, the rest %XX.

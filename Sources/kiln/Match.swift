@@ -18,12 +18,7 @@ struct MatchCommand: ParsableCommand {
 
     func run() throws {
         let labels = try parseLabels(self.labels)
-        let outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
-        guard let catalog = outcome.catalog else {
-            for diagnostic in outcome.diagnostics.errors { printError(diagnostic.description) }
-            printError("kiln: the data directory does not load; run kiln validate for details")
-            throw ExitCode(2)
-        }
+        let catalog = try loadCatalogOrExit(data)
         let explanation = MatchExplanation(catalog: catalog, labels: labels)
         print("labels:  \(labels.description)")
         if let chosen = explanation.chosen {

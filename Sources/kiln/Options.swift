@@ -64,3 +64,14 @@ func parseLabels(_ words: [String]) throws -> Labels {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// Loads the data directory or exits 2 with its errors on standard error.
+func loadCatalogOrExit(_ data: DataOptions) throws -> Catalog {
+    let outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
+    guard let catalog = outcome.catalog else {
+        for diagnostic in outcome.diagnostics.errors { printError(diagnostic.description) }
+        printError("kiln: the data directory does not load; run kiln validate for details")
+        throw ExitCode(2)
+    }
+    return catalog
+}

@@ -27,12 +27,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let labels = try parseLabels(self.labels)
-        let outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
-        guard let catalog = outcome.catalog else {
-            for diagnostic in outcome.diagnostics.errors { printError(diagnostic.description) }
-            printError("kiln: the data directory does not load; run kiln validate for details")
-            throw ExitCode(2)
-        }
+        let catalog = try loadCatalogOrExit(data)
         let (compiled, templateErrors) = CompiledCatalog.compile(catalog)
         guard let compiled else {
             for diagnostic in templateErrors { printError(diagnostic.description) }

@@ -1,4 +1,5 @@
 import KilnCore
+import KilnTestSupport
 import Testing
 @testable import KilnTemplate
 
@@ -175,14 +176,8 @@ private func render(_ source: String) throws -> String {
     }
 
     @Test func randomTemplatesNeverTrap() {
-        var state: UInt64 = 11
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator = SplitMix64(seed: 11)
+        func next() -> UInt64 { generator.next() }
         let fragments = [
             "{{", "}}", "{{-", "-}}", " ", ".", ".name", ".list", ".m", "$", "$x", ":=", "=", "if", "else", "end", "range",
             "with", "(", ")", "|", "\"s\"", "`r`", "1", "-2", "3.5", "printf", "index", "len", "and", "eq", "/*", "*/", ",",
