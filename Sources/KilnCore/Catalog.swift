@@ -23,8 +23,6 @@ public struct Catalog: Sendable {
         self.ambiguityCount = found.total
     }
 
-    public static let empty = Catalog(groups: [], profiles: [])
-
     public func group(id: String) -> Group? {
         groupPositions[id].map { groups[$0] }
     }

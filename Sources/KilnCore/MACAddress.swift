@@ -25,10 +25,6 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// iPXE's `${mac:hexhyp}` form.
-    public var hyphenated: String {
-        String(description.map { $0 == ":" ? "-" : $0 })
-    }
 
     private static func parseHex(_ digits: ArraySlice<UInt8>) -> [UInt8]? {
         guard digits.count % 2 == 0, !digits.isEmpty else { return nil }

@@ -16,8 +16,6 @@ public struct CompiledCatalog: Sendable {
         var args: [Template]
     }
 
-    public static let empty = CompiledCatalog(catalog: .empty, templates: [:], bootTemplates: [:])
-
     public static func compile(_ catalog: Catalog) -> (CompiledCatalog?, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var templates: [TemplateKey: Template] = [:]

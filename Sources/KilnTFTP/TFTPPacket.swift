@@ -20,8 +20,6 @@ public enum TFTPPacket: Equatable, Sendable {
     /// RFC 2347 limits a request, options included, to 512 bytes; some
     /// firmware sends a little more, so allow a margin, then refuse.
     public static let maxRequestSize = 1024
-    /// A DATA packet with the largest RFC 2348 block size.
-    public static let maxPacketSize = 4 + 65464
 }
 
 public struct TFTPRequest: Equatable, Sendable {

@@ -19,9 +19,8 @@ import Testing
         #expect(MACAddress(text) == nil)
     }
 
-    @Test func eui64AndHyphenated() {
+    @Test func eui64() {
         #expect(MACAddress("02:00:00:00:00:00:00:01")?.description == "02:00:00:00:00:00:00:01")
-        #expect(MACAddress("AA:BB:CC:DD:EE:FF")?.hyphenated == "aa-bb-cc-dd-ee-ff")
     }
 }
 
