@@ -9,9 +9,11 @@ TFTP_ADDRESS ?= 127.0.0.1:6969
 DATA_PATH ?= profiles
 ASSETS_PATH ?= assets
 
-RUN_PACKAGES   := curl ca-certificates ipxe
-TEST_PACKAGES  := curl ca-certificates procps python3 tftp-hpa atftp
-BENCH_PACKAGES := curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base
+# zlib gzips embedded Butane contents; pkg-config finds it for SwiftPM.
+BUILD_PACKAGES := zlib1g-dev pkg-config
+RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe
+TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition
+BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
 # Installs whichever of the named Debian packages are missing (as root, or with sudo).
@@ -40,9 +42,11 @@ assets:
 	done
 
 build:
+	$(call ensure_packages,$(BUILD_PACKAGES))
 	$(SWIFT) build --product kiln
 
 release:
+	$(call ensure_packages,$(BUILD_PACKAGES))
 	$(SWIFT) build -c release --product kiln
 
 run: assets build
@@ -67,6 +71,7 @@ test:
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 
 peer-checks:
+	$(call ensure_packages,$(TEST_PACKAGES))
 	$(SWIFT) build --product kiln
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 

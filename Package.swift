@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -35,7 +36,21 @@ let package = Package(
         ),
         .target(
             name: "KilnRender",
-            dependencies: ["KilnCore", "KilnTemplate"],
+            dependencies: ["KilnCore", "KilnTemplate", "KilnIgnition"],
+            swiftSettings: strictSettings
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "KilnIgnition",
+            dependencies: [
+                "CZlib",
+                "KilnCore",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -73,6 +88,7 @@ let package = Package(
             dependencies: [
                 "KilnCore",
                 "KilnHTTP",
+                "KilnIgnition",
                 "KilnRender",
                 "KilnTFTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,6 +121,11 @@ let package = Package(
         .testTarget(
             name: "KilnRenderTests",
             dependencies: ["KilnRender", "KilnCore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnIgnitionTests",
+            dependencies: ["KilnIgnition", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,202 @@
+import CZlib
+
+/// Embedding file contents in a config as an RFC 2397 data URL, Butane's
+/// way: percent-encoded, base64, or gzip+base64, whichever is shortest.
+enum DataURL {
+    struct Encoded: Equatable {
+        var url: String
+        /// `"gzip"` when Kiln compressed, `""` when it did not (so a child
+        /// config cannot inherit a parent's compression), or the user's own
+        /// value when the contents arrived compressed.
+        var compression: String
+    }
+
+    /// - Parameters:
+    ///   - userCompression: the resource's `compression` as written; when
+    ///     set the contents are already compressed and are not compressed again.
+    ///   - allowCompression: false where the spec has no `compression` field.
+    static func encode(_ contents: [UInt8], userCompression: String?, allowCompression: Bool) -> Encoded {
+        var opaque = "," + percentEncode(contents)
+        let base64 = ";base64," + Base64.encode(contents)
+        if base64.utf8.count < opaque.utf8.count { opaque = base64 }
+        var compression = userCompression ?? ""
+        if (userCompression ?? "").isEmpty, allowCompression, let gzipped = Gzip.compress(contents) {
+            let candidate = ";base64," + Base64.encode(gzipped)
+            // Choosing gzip also costs the word in the compression field.
+            if candidate.utf8.count + "gzip".utf8.count < opaque.utf8.count {
+                opaque = candidate
+                compression = "gzip"
+            }
+        }
+        return Encoded(url: "data:" + opaque, compression: compression)
+    }
+
+    /// RFC 2396's unreserved characters stay as they are; every other byte
+    /// becomes %XX.
+    static func percentEncode(_ bytes: [UInt8]) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            if unreserved[Int(byte)] {
+                out.append(byte)
+            } else {
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let unreserved: [Bool] = (0..<256).map { value in
+        let byte = UInt8(value)
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return Array("-_.!~*'()".utf8).contains(byte)
+        }
+    }
+
+    /// Decodes a data URL's payload (for tests and `kiln butane --check`
+    /// style comparisons): percent-encoded or base64, gunzipped when the
+    /// resource says gzip.
+    static func decode(_ url: String, compression: String?) -> [UInt8]? {
+        guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ",") else { return nil }
+        let header = url[url.index(url.startIndex, offsetBy: 5)..<comma]
+        let payload = String(url[url.index(after: comma)...])
+        let raw: [UInt8]?
+        if header.hasSuffix(";base64") {
+            raw = Base64.decode(payload)
+        } else {
+            raw = percentDecode(payload)
+        }
+        guard let raw else { return nil }
+        if compression == "gzip" { return Gzip.decompress(raw) }
+        return raw
+    }
+
+    static func percentDecode(_ text: String) -> [UInt8]? {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let value = UInt8(String(decoding: bytes[index + 1...index + 2], as: UTF8.self), radix: 16) else { return nil }
+                out.append(value)
+                index += 3
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return out
+    }
+}
+
+enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index + 2 < bytes.count {
+            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            out.append(alphabet[Int(value >> 18 & 63)])
+            out.append(alphabet[Int(value >> 12 & 63)])
+            out.append(alphabet[Int(value >> 6 & 63)])
+            out.append(alphabet[Int(value & 63)])
+            index += 3
+        }
+        let rest = bytes.count - index
+        if rest > 0 {
+            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+            out.append(alphabet[Int(value >> 18 & 63)])
+            out.append(alphabet[Int(value >> 12 & 63)])
+            out.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(UInt8(ascii: "="))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        var lookup = [Int](repeating: -1, count: 256)
+        for (index, byte) in alphabet.enumerated() { lookup[Int(byte)] = index }
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "=") { break }
+            let value = lookup[Int(byte)]
+            guard value >= 0 else { return nil }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+            }
+        }
+        return out
+    }
+}
+
+/// gzip through zlib, with a fixed header (mtime 0, OS "unknown") so the
+/// same input always gives the same bytes.
+enum Gzip {
+    static func compress(_ input: [UInt8]) -> [UInt8]? {
+        var stream = z_stream()
+        // Raw deflate (negative window bits): Kiln writes the gzip header
+        // and trailer itself.
+        guard deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, uLong(input.count)))
+        var output = [UInt8](repeating: 0, count: bound)
+        var input = input
+        let produced: Int? = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = uInt(inBuffer.count)
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = uInt(outBuffer.count)
+                guard deflate(&stream, Z_FINISH) == Z_STREAM_END else { return nil }
+                return outBuffer.count - Int(stream.avail_out)
+            }
+        }
+        guard let produced else { return nil }
+        let checksum = input.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        var gzip: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xFF]
+        gzip.append(contentsOf: output[0..<produced])
+        for value in [checksum, UInt32(truncatingIfNeeded: input.count)] {
+            for shift in stride(from: 0, to: 32, by: 8) { gzip.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        }
+        return gzip
+    }
+
+    static func decompress(_ input: [UInt8]) -> [UInt8]? {
+        var stream = z_stream()
+        // 16 + 15: expect a gzip header.
+        guard inflateInit2_(&stream, 16 + 15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { inflateEnd(&stream) }
+        var input = input
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let ok: Bool = input.withUnsafeMutableBufferPointer { inBuffer in
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = uInt(inBuffer.count)
+            while true {
+                let status: Int32 = chunk.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.next_out = outBuffer.baseAddress
+                    stream.avail_out = uInt(outBuffer.count)
+                    return inflate(&stream, Z_NO_FLUSH)
+                }
+                result.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+                if status == Z_STREAM_END { return true }
+                if status != Z_OK { return false }
+                if result.count > 256 * 1024 * 1024 { return false }
+            }
+        }
+        return ok ? result : nil
+    }
+}

@@ -1,0 +1,181 @@
+/// An Ignition config being built: objects know their schema, so they are
+/// written in Ignition's field order and empty values are left out the way
+/// Go's `omitempty` leaves them out.
+indirect enum IgnitionValue: Sendable, Equatable {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case object(IgnitionObject)
+    case list([IgnitionValue])
+
+    var object: IgnitionObject? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+
+    var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
+
+    var list: [IgnitionValue] {
+        if case .list(let values) = self { return values }
+        return []
+    }
+}
+
+struct IgnitionObject: Sendable, Equatable {
+    let schema: ObjectSchema
+    /// Keyed by JSON name.
+    var values: [String: IgnitionValue] = [:]
+
+    init(_ schema: ObjectSchema, _ values: [String: IgnitionValue] = [:]) {
+        self.schema = schema
+        self.values = values
+    }
+
+    subscript(_ json: String) -> IgnitionValue? {
+        get { values[json] }
+        set { values[json] = newValue }
+    }
+
+    static func == (lhs: IgnitionObject, rhs: IgnitionObject) -> Bool {
+        lhs.schema === rhs.schema && lhs.values == rhs.values
+    }
+
+    /// Go's omitempty: an object whose fields are all omitted counts as
+    /// empty too, the way Ignition's own marshalling drops `"config": {}`.
+    var isEmpty: Bool {
+        schema.fields.allSatisfy { field in
+            guard !field.butaneOnly, let value = values[field.json] else { return true }
+            return !field.required && IgnitionValue.omitted(value)
+        }
+    }
+}
+
+extension IgnitionValue {
+    static func omitted(_ value: IgnitionValue) -> Bool {
+        switch value {
+        case .list(let values): values.isEmpty
+        case .object(let object): object.isEmpty
+        default: false
+        }
+    }
+}
+
+/// Writes JSON exactly as Go's encoding/json does for Ignition's types:
+/// `<`, `>`, `&`, U+2028 and U+2029 escaped, compact or indented by two.
+enum IgnitionJSONWriter {
+    static func write(_ object: IgnitionObject, pretty: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
+        writeObject(object, pretty: pretty, depth: 0, into: &out)
+        return out
+    }
+
+    private static func newline(_ pretty: Bool, _ depth: Int, into out: inout [UInt8]) {
+        guard pretty else { return }
+        out.append(UInt8(ascii: "\n"))
+        for _ in 0..<depth { out.append(UInt8(ascii: " ")); out.append(UInt8(ascii: " ")) }
+    }
+
+    private static func writeObject(_ object: IgnitionObject, pretty: Bool, depth: Int, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for field in object.schema.fields where !field.butaneOnly {
+            let value: IgnitionValue
+            if let present = object.values[field.json] {
+                if !field.required, IgnitionValue.omitted(present) { continue }
+                if !field.required, case .int(0) = present, field.json == "number" { continue }
+                value = present
+            } else if field.required {
+                value = Self.zero(field.kind)
+            } else {
+                continue
+            }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            newline(pretty, depth + 1, into: &out)
+            writeString(field.json, into: &out)
+            out.append(UInt8(ascii: ":"))
+            if pretty { out.append(UInt8(ascii: " ")) }
+            writeValue(value, pretty: pretty, depth: depth + 1, into: &out)
+        }
+        if !first { newline(pretty, depth, into: &out) }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static func zero(_ kind: FieldKind) -> IgnitionValue {
+        switch kind {
+        case .string: .string("")
+        case .int: .int(0)
+        case .bool: .bool(false)
+        case .object(let schema): .object(IgnitionObject(schema))
+        case .list: .list([])
+        }
+    }
+
+    private static func writeValue(_ value: IgnitionValue, pretty: Bool, depth: Int, into out: inout [UInt8]) {
+        switch value {
+        case .string(let text):
+            writeString(text, into: &out)
+        case .int(let number):
+            out.append(contentsOf: Array(String(number).utf8))
+        case .bool(let flag):
+            out.append(contentsOf: Array((flag ? "true" : "false").utf8))
+        case .object(let object):
+            writeObject(object, pretty: pretty, depth: depth, into: &out)
+        case .list(let values):
+            if values.isEmpty {
+                out.append(contentsOf: Array("null".utf8))
+                return
+            }
+            out.append(UInt8(ascii: "["))
+            for (index, element) in values.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                newline(pretty, depth + 1, into: &out)
+                writeValue(element, pretty: pretty, depth: depth + 1, into: &out)
+            }
+            newline(pretty, depth, into: &out)
+            out.append(UInt8(ascii: "]"))
+        }
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    static func writeString(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
+                unicodeEscape(UInt32(byte), into: &out)
+            case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
+                unicodeEscape(bytes[index + 2] == 0xA8 ? 0x2028 : 0x2029, into: &out)
+                index += 2
+            default:
+                if byte < 0x20 {
+                    unicodeEscape(UInt32(byte), into: &out)
+                } else {
+                    out.append(byte)
+                }
+            }
+            index += 1
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func unicodeEscape(_ value: UInt32, into out: inout [UInt8]) {
+        out.append(contentsOf: [0x5C, UInt8(ascii: "u")])
+        for shift in stride(from: 12, through: 0, by: -4) {
+            out.append(hex[Int((value >> UInt32(shift)) & 0xF)])
+        }
+    }
+}
