@@ -105,6 +105,7 @@ let package = Package(
         ),
         .target(
             name: "KilnTestSupport",
+            dependencies: ["KilnCore", "KilnIgnition"],
             path: "Tests/KilnTestSupport",
             swiftSettings: strictSettings
         ),

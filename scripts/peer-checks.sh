@@ -63,6 +63,28 @@ check "validate reads KILN_DATA_PATH" contains "profiles/p.json:1:11: error" env
 
 check "match picks the demo machine's group" contains "group:   node1" "$KILN" match --data-path "$ROOT/profiles" mac=52-54-00-12-34-56
 check "match explains the losers" contains "default  matches, but has 0 selectors" "$KILN" match --data-path "$ROOT/profiles" mac=52:54:00:12:34:56
+
+# --- Butane ---------------------------------------------------------------------
+check "kiln butane --help" contains "--files-dir" "$KILN" butane --help
+printf 'variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /etc/motd\n      mode: 0644\n      contents:\n        local: motd\n' >"$WORK/motd.bu"
+check "kiln butane output passes ignition-validate (stdin, --files-dir)" \
+    bash -c '"$0" butane --files-dir "$1/profiles/files" <"$2" >"$3" && ignition-validate "$3"' "$KILN" "$ROOT" "$WORK/motd.bu" "$WORK/motd.ign"
+check "kiln butane -o writes the same bytes" bash -c '"$0" butane -d "$1/profiles/files" -o "$3" "$2" && cmp "$3" "$4"' "$KILN" "$ROOT" "$WORK/motd.bu" "$WORK/motd-o.ign" "$WORK/motd.ign"
+check "kiln butane refuses local files without --files-dir (exit 1)" exit_is 1 "$KILN" butane "$WORK/motd.bu"
+printf 'variant: fcos\nversion: 1.4.0\nstorage:\n  fils: []\n' >"$WORK/typo.bu"
+check "kiln butane warns about an unknown key with its line" contains "line 4 column 3: storage.fils: unknown key" "$KILN" butane "$WORK/typo.bu"
+check "kiln butane --strict fails on it (exit 1)" exit_is 1 "$KILN" butane --strict "$WORK/typo.bu"
+check "kiln butane exits 2 on an unreadable file" exit_is 2 "$KILN" butane "$WORK/does-not-exist.bu"
+SHARED_PAIRS="$ROOT/../shared/fixtures/butane-pairs"
+if [ -d "$SHARED_PAIRS" ]; then
+    for bu in "$SHARED_PAIRS"/*.bu; do
+        check "upstream pair $(basename "$bu") passes ignition-validate" \
+            bash -c '"$0" butane --strict -d "$1" "$2" >"$3" && ignition-validate "$3"' "$KILN" "$SHARED_PAIRS" "$bu" "$WORK/pair.ign"
+    done
+else
+    echo "skip: ../shared/fixtures is absent, upstream Butane pairs not checked"
+fi
+
 mkdir -p "$WORK/nodefault/groups" "$WORK/nodefault/profiles"
 echo '{"profile": "p", "selector": {"mac": "52:54:00:12:34:56"}}' >"$WORK/nodefault/groups/a.json"
 echo '{}' >"$WORK/nodefault/profiles/p.json"
@@ -95,6 +117,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null &
 
 check "serve answers /healthz" contains "ok" curl -sf "http://127.0.0.1:$PORT/healthz"
 check "serve answers /ipxe for node1" contains "flatcar.autologin" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"
+check "serve translates node1's Butane template to Ignition JSON" contains '"source":"data:,node1.example.com"' curl -sf "http://127.0.0.1:$PORT/ignition?mac=52:54:00:12:34:56"
 for what in ipxe grub metadata ignition; do
     check "kiln render $what prints what serve answers" cmp \
         <(curl -sf "http://127.0.0.1:$PORT/$what?mac=52:54:00:12:34:56") <("$KILN" render "$what" --data-path "$WORK/data" mac=52:54:00:12:34:56)

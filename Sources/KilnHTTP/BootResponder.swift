@@ -155,8 +155,6 @@ public struct BootResponder: Sendable {
                     return .bytes(config.bytes, contentType: config.contentType)
                 case .missing(let failure):
                     return .failure(.notFound, failure.description)
-                case .needsButane(let path):
-                    return .failure(.notImplemented, "\(path) is a Butane template; translating Butane to Ignition is not implemented yet (serve a raw .ign file)")
                 }
             } catch {
                 return .failure(.internalServerError, error.description)

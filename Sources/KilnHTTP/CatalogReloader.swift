@@ -65,7 +65,7 @@ public struct CatalogReloader: Service {
     static func loadAndCompile(_ loader: CatalogLoader) -> Loaded {
         var outcome = loader.load()
         guard let catalog = outcome.catalog else { return Loaded(outcome: outcome, compiled: nil) }
-        let (compiled, templateDiagnostics) = CompiledCatalog.compile(catalog)
+        let (compiled, templateDiagnostics) = CompiledCatalog.compile(catalog, filesDirectory: loader.dataPath + "/files")
         outcome.diagnostics += templateDiagnostics
         return Loaded(outcome: outcome, compiled: compiled)
     }

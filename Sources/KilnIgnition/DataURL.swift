@@ -95,6 +95,15 @@ enum DataURL {
     }
 }
 
+/// Reading data URLs back, for checks and comparisons outside the module.
+public enum IgnitionDataURL {
+    /// The payload of an RFC 2397 data URL, gunzipped when `compression`
+    /// is gzip; nil when it does not decode.
+    public static func decode(_ url: String, compression: String?) -> [UInt8]? {
+        DataURL.decode(url, compression: compression)
+    }
+}
+
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 

@@ -1,4 +1,5 @@
 import KilnCore
+import KilnIgnition
 import KilnTemplate
 
 /// A catalog with every template parsed, built once per data load: config
@@ -9,6 +10,12 @@ public struct CompiledCatalog: Sendable {
     public let catalog: Catalog
     let templates: [TemplateKey: Template]
     let bootTemplates: [String: BootTemplates]
+    /// Butane templates without `{{ }}`, translated once at load: every
+    /// machine gets the same bytes, so no request pays for translation.
+    let translatedIgnition: [String: [UInt8]]
+    /// How Butane templates are translated: local files come from the data
+    /// directory's files/.
+    let butaneOptions: ButaneOptions
 
     struct BootTemplates: Sendable {
         var kernel: Template
@@ -16,12 +23,27 @@ public struct CompiledCatalog: Sendable {
         var args: [Template]
     }
 
-    public static func compile(_ catalog: Catalog) -> (CompiledCatalog?, [Diagnostic]) {
+    /// - Parameter filesDirectory: where Butane's `local` references read
+    ///   from (the data directory's `files/`); nil refuses them.
+    public static func compile(_ catalog: Catalog, filesDirectory: String? = nil) -> (CompiledCatalog?, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var templates: [TemplateKey: Template] = [:]
-        for (key, file) in catalog.templates where !file.isRawIgnition {
+        var translatedIgnition: [String: [UInt8]] = [:]
+        let butaneOptions = ButaneOptions(filesDirectory: filesDirectory)
+        for (key, file) in catalog.templates.sorted(by: { $0.value.path < $1.value.path }) where !file.isRawIgnition {
+            let source = String(decoding: file.bytes, as: UTF8.self)
+            if file.kind == .ignition, !source.contains("{{") {
+                switch Result(catching: { () throws(ButaneFailure) in try Butane.translate(source, options: butaneOptions) }) {
+                case .success(let output):
+                    translatedIgnition[file.id] = output.json
+                    diagnostics += output.warnings.map { Self.diagnostic($0, file.path) }
+                case .failure(let failure):
+                    diagnostics += failure.diagnostics.map { Self.diagnostic($0, file.path) }
+                }
+                continue
+            }
             do {
-                templates[key] = try Template(name: file.path, source: String(decoding: file.bytes, as: UTF8.self))
+                templates[key] = try Template(name: file.path, source: source)
             } catch {
                 diagnostics.append(Diagnostic(.error, path: file.path, position: .init(line: error.line, column: error.column), "template: \(error.message)"))
             }
@@ -44,8 +66,17 @@ public struct CompiledCatalog: Sendable {
                 bootTemplates[profile.id] = BootTemplates(kernel: kernel, initrd: initrd.map { $0! }, args: args.map { $0! })
             }
         }
-        guard diagnostics.isEmpty else { return (nil, diagnostics) }
-        return (CompiledCatalog(catalog: catalog, templates: templates, bootTemplates: bootTemplates), [])
+        guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
+        let compiled = CompiledCatalog(catalog: catalog, templates: templates, bootTemplates: bootTemplates,
+                                       translatedIgnition: translatedIgnition, butaneOptions: butaneOptions)
+        return (compiled, diagnostics)
+    }
+
+    private static func diagnostic(_ finding: ButaneDiagnostic, _ path: String) -> Diagnostic {
+        let severity: Diagnostic.Severity = finding.severity == .error ? .error : .warning
+        let at = finding.path.isEmpty ? "" : "\(finding.path): "
+        let position = finding.line.map { JSONReader.Position(line: $0, column: finding.column ?? 1) }
+        return Diagnostic(severity, path: path, position: position, "butane: \(at)\(finding.message)")
     }
 
     private static func usesTemplates(_ boot: BootConfig) -> Bool {

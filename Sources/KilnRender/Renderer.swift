@@ -1,4 +1,5 @@
 import KilnCore
+import KilnIgnition
 import KilnTemplate
 
 /// What a rendering failed on: the file (or profile field), line, column
@@ -49,8 +50,6 @@ public struct Renderer: Sendable {
     public enum ConfigOutcome: Sendable {
         case rendered(RenderedConfig)
         case missing(MatchFailure)
-        /// A Butane template: translation to Ignition is not implemented yet.
-        case needsButane(String)
     }
 
     public func config(_ kind: TemplateKind, _ match: Match, _ labels: Labels) throws(RenderError) -> ConfigOutcome {
@@ -62,19 +61,30 @@ public struct Renderer: Sendable {
         if file.isRawIgnition {
             return .rendered(RenderedConfig(bytes: file.bytes, contentType: "application/json"))
         }
-        if kind == .ignition {
-            return .needsButane(file.path)
+        if kind == .ignition, let translated = compiled.translatedIgnition[file.id] {
+            return .rendered(RenderedConfig(bytes: translated, contentType: Self.json))
         }
         guard let template = compiled.templates[TemplateKey(kind, file.id)] else {
             return .rendered(RenderedConfig(bytes: file.bytes, contentType: Self.plainText))
         }
+        let text: String
         do {
-            let text = try template.render(Self.variables(match, labels))
-            return .rendered(RenderedConfig(bytes: Array(text.utf8), contentType: Self.plainText))
+            text = try template.render(Self.variables(match, labels))
         } catch {
             throw RenderError(description: error.description)
+        }
+        guard kind == .ignition else {
+            return .rendered(RenderedConfig(bytes: Array(text.utf8), contentType: Self.plainText))
+        }
+        do {
+            let output = try Butane.translate(text, options: compiled.butaneOptions)
+            return .rendered(RenderedConfig(bytes: output.json, contentType: Self.json))
+        } catch {
+            // Lines count in the rendered text, which is what Butane read.
+            throw RenderError(description: "\(file.path) (as rendered for this machine): \(error.description)")
         }
     }
 
     static let plainText = "text/plain; charset=utf-8"
+    static let json = "application/json"
 }

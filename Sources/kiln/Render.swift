@@ -28,7 +28,7 @@ struct RenderCommand: ParsableCommand {
     func run() throws {
         let labels = try parseLabels(self.labels)
         let catalog = try loadCatalogOrExit(data)
-        let (compiled, templateErrors) = CompiledCatalog.compile(catalog)
+        let (compiled, templateErrors) = CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files")
         guard let compiled else {
             for diagnostic in templateErrors { printError(diagnostic.description) }
             throw ExitCode(2)
@@ -78,8 +78,6 @@ struct RenderCommand: ParsableCommand {
                 return .success(String(decoding: config.bytes, as: UTF8.self))
             case .missing(let failure):
                 return .failure(MissingPart(reason: failure.description))
-            case .needsButane(let path):
-                return .failure(MissingPart(reason: "\(path) is a Butane template; translating Butane to Ignition is not implemented yet"))
             }
         }
     }

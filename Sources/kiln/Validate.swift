@@ -24,7 +24,7 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
         if let catalog = outcome.catalog {
-            outcome.diagnostics += CompiledCatalog.compile(catalog).1
+            outcome.diagnostics += CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files").1
         }
         for diagnostic in outcome.diagnostics {
             print(diagnostic.description)

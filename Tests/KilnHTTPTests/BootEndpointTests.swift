@@ -12,11 +12,12 @@ private let files: [String: String] = [
     "profiles/live.json": #"{"id": "live", "boot": {"kernel": "/assets/vmlinuz", "initrd": ["/assets/initrd.img"], "args": ["console=ttyS0", "url=http://k/ignition?mac=${mac:hexhyp}"]}, "ignition_id": "live.ign", "generic_id": "plain.txt"}"#,
     "profiles/node.json": #"{"id": "node", "boot": {"kernel": "/assets/node-k", "initrd": ["/a/i1", "/a/i2"], "args": []}, "ignition_id": "node.ignition"}"#,
     "profiles/tmpl.json": #"{"id": "tmpl", "boot": {"kernel": "/k/{{.greeting}}", "args": ["host={{.request.query.uuid}}", "url=http://k/ignition?mac=${mac:hexhyp}"]}, "ignition_id": "t.yaml", "generic_id": "t.txt"}"#,
-    "profiles/unrenderable.json": #"{"id": "unrenderable", "boot": {"kernel": "/k", "args": ["x={{.nope}}"]}, "generic_id": "err.txt"}"#,
+    "profiles/unrenderable.json": #"{"id": "unrenderable", "boot": {"kernel": "/k", "args": ["x={{.nope}}"]}, "generic_id": "err.txt", "ignition_id": "bad.yaml"}"#,
     "profiles/bare.json": #"{"id": "bare"}"#,
     "ignition/live.ign": "{\"ignition\":{\"version\":\"3.3.0\"}}\n",
     "ignition/node.ignition": "{ \"ignition\" : { \"version\" : \"3.4.0\" } }",
-    "ignition/t.yaml": "variant: fcos\nversion: 1.5.0\n# {{.request.query.mac}}\n",
+    "ignition/t.yaml": "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/hostname\n      mode: 0644\n      contents:\n        inline: {{.request.query.uuid}}\n",
+    "ignition/bad.yaml": "variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: {{.request.query.uuid}}\n",
     "generic/plain.txt": "no template actions here\n",
     "generic/t.txt": "hello {{.request.query.uuid}} {{.greeting}}\n",
     "generic/err.txt": "ok\n{{.nope}}\n",
@@ -97,6 +98,10 @@ private let files: [String: String] = [
             // Boot fields are templates too; iPXE's own ${…} pass through.
             let ipxe = try await server.curl("/ipxe?uuid=tmpl")
             #expect(ipxe.text == "#!ipxe\nkernel /k/hi host=tmpl url=http://k/ignition?mac=${mac:hexhyp}\nboot\n")
+            let ignition = try await server.curl("/ignition?uuid=tmpl")
+            #expect(ignition.status == 200)
+            #expect(ignition.headers["content-type"] == "application/json")
+            #expect(ignition.text == #"{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/etc/hostname","contents":{"compression":"","source":"data:,tmpl"},"mode":420}]}}"#)
             let grub = try await server.curl("/grub?uuid=tmpl")
             #expect(grub.text.contains("linux \"/k/hi\" host=tmpl url=http://k/ignition?mac=${mac:hexhyp}\n"))
         }
@@ -110,9 +115,9 @@ private let files: [String: String] = [
             let ipxe = try await server.curl("/ipxe?uuid=err")
             #expect(ipxe.status == 500)
             #expect(ipxe.text == "profiles/unrenderable.json boot.args[0]:1:5: map has no entry for key \"nope\"\n")
-            let butane = try await server.curl("/ignition?uuid=tmpl")
-            #expect(butane.status == 501)
-            #expect(butane.text.hasPrefix("ignition/t.yaml is a Butane template; translating Butane to Ignition is not implemented yet"))
+            let butane = try await server.curl("/ignition?uuid=err")
+            #expect(butane.status == 500)
+            #expect(butane.text == "ignition/bad.yaml (as rendered for this machine): error: line 5 column 13: storage.files.0.path: path \"err\" must be absolute\n")
             let cloud = try await server.curl("/cloud?mac=52:54:00:00:00:01")
             #expect(cloud.status == 404 && cloud.text == "profile \"live\" has no cloud_id\n")
         }

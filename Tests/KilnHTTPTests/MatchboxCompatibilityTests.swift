@@ -1,4 +1,5 @@
 import Foundation
+import KilnTestSupport
 import Testing
 
 /// `../shared/fixtures/matchbox-examples`: one scenario's group folder is
@@ -10,15 +11,24 @@ enum MatchboxExamples {
         return FileManager.default.fileExists(atPath: examples) ? examples : nil
     }()
 
-    static func serve(scenario: String, _ body: (TestServer) async throws -> Void) async throws {
+    static func serve(scenario: String, butane: Bool = false, _ body: (TestServer) async throws -> Void) async throws {
         let examples = try #require(path)
         let root = NSTemporaryDirectory() + "kiln-matchbox-" + UUID().uuidString
         let data = root + "/data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/assets", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: data + "/groups", withDestinationPath: examples + "/groups/" + scenario)
-        for folder in ["profiles", "ignition"] {
+        for folder in ["profiles", "ignition"] where !(butane && folder == "profiles") {
             try FileManager.default.createSymbolicLink(atPath: data + "/" + folder, withDestinationPath: examples + "/" + folder)
+        }
+        if butane {
+            // The same profiles, pointing at the Butane sources matchbox
+            // ships beside each .ign instead of the .ign itself.
+            try FileManager.default.createDirectory(atPath: data + "/profiles", withIntermediateDirectories: true)
+            for name in try FileManager.default.contentsOfDirectory(atPath: examples + "/profiles") {
+                let text = try String(contentsOfFile: examples + "/profiles/" + name, encoding: .utf8)
+                try text.replacingOccurrences(of: ".ign\"", with: ".yaml\"").write(toFile: data + "/profiles/" + name, atomically: true, encoding: .utf8)
+            }
         }
         try await withRunning(try await TestServer.start(root: root, dataPath: data, assetsPath: root + "/assets"), body)
     }
@@ -61,6 +71,20 @@ struct MatchboxCompatibilityTests {
             #expect(ignition.status == 200)
             #expect(ignition.headers["content-type"] == "application/json")
             #expect(ignition.body == FileManager.default.contents(atPath: MatchboxExamples.path! + "/ignition/fedora-coreos.ign"))
+        }
+    }
+
+    /// matchbox's Butane examples, served as templates: what Kiln translates
+    /// means what matchbox ships pre-translated.
+    @Test(arguments: [("fedora-coreos", "?mac=52:54:00:a1:9c:ae", "fedora-coreos"), ("flatcar-install", "?mac=52:54:00:89:d8:10", "flatcar-install"),
+                      ("flatcar-install", "?mac=52:54:00:89:d8:10&os=installed", "flatcar")])
+    func butaneExamplesTranslateToWhatMatchboxShips(_ scenario: String, _ query: String, _ expected: String) async throws {
+        try await MatchboxExamples.serve(scenario: scenario, butane: true) { server in
+            let ignition = try await server.curl("/ignition" + query)
+            #expect(ignition.status == 200, "\(ignition.text)")
+            #expect(ignition.headers["content-type"] == "application/json")
+            let shipped = try #require(FileManager.default.contents(atPath: MatchboxExamples.path! + "/ignition/\(expected).ign"))
+            #expect(try Meaning.of(Array(ignition.body)) == Meaning.of(Array(shipped)))
         }
     }
 
