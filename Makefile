@@ -83,6 +83,8 @@ bench:
 	@echo
 	python3 scripts/bench_tftp.py "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
+	bash scripts/bench_ignition.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+	@echo
 	"$$($(SWIFT) build -c release --show-bin-path)/TFTPDecoderFuzz" 1000000
 
 clean:

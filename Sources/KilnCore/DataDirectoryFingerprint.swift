@@ -18,6 +18,9 @@ public enum DataDirectoryFingerprint {
         for kind in TemplateKind.allCases {
             hashDirectory(dataPath + "/" + kind.directory, depth: 0, maxDepth: 8, into: &hasher)
         }
+        // Butane's local files: Butane templates without placeholders are
+        // translated at load, so a changed local file must reload them.
+        hashDirectory(dataPath + "/files", depth: 0, maxDepth: 8, into: &hasher)
         return hasher.finalize()
     }
 

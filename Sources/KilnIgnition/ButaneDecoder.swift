@@ -75,7 +75,12 @@ struct ButaneDecoder {
 
     static func parse(_ text: String) throws(ButaneFailure) -> Node? {
         do {
-            return try Yams.compose(yaml: text)
+            // The basic resolver: Kiln resolves scalars itself against the
+            // schema, and Yams' default one runs seven NSRegularExpressions
+            // per scalar (most of a translation's time).
+            // UTF-8 named explicitly: Yams' default copies the whole process
+            // environment on every parse to decide.
+            return try Yams.compose(yaml: text, .basic, .default, .utf8)
         } catch let error as YamlError {
             throw ButaneFailure(diagnostics: [Self.diagnostic(for: error)])
         } catch {
@@ -116,7 +121,7 @@ struct ButaneDecoder {
             return nil
         }
         var object = ButaneObject(schema: schema, place: place, values: [:], places: [:])
-        for (keyNode, valueNode) in mapping {
+        for (keyNode, valueNode) in Self.mergingKeys(mapping) {
             guard case .scalar(let keyScalar) = keyNode else {
                 error(Self.place(keyNode, path), "keys must be strings")
                 continue
@@ -187,6 +192,35 @@ struct ButaneDecoder {
                 return .bool(value)
             }
         }
+    }
+
+    /// YAML merge keys (`<<: *anchor`), which yaml.v3 honours: the merged
+    /// mappings' pairs first, each overridden by the mapping's own keys.
+    static func mergingKeys(_ mapping: Node.Mapping) -> [(Node, Node)] {
+        var own: [(Node, Node)] = []
+        var merged: [(Node, Node)] = []
+        for (key, value) in mapping {
+            if case .scalar(let scalar) = key, scalar.style == .plain, scalar.string == "<<" {
+                let sources: [Node]
+                if case .sequence(let sequence) = value { sources = Array(sequence) } else { sources = [value] }
+                for case .mapping(let inner) in sources {
+                    merged += mergingKeys(inner)
+                }
+            } else {
+                own.append((key, value))
+            }
+        }
+        guard !merged.isEmpty else { return own }
+        let ownKeys = Set(own.compactMap { key, _ -> String? in
+            if case .scalar(let scalar) = key { return scalar.string }
+            return nil
+        })
+        var seen: Set<String> = []
+        let inherited = merged.filter { key, _ in
+            guard case .scalar(let scalar) = key else { return false }
+            return !ownKeys.contains(scalar.string) && seen.insert(scalar.string).inserted
+        }
+        return inherited + own
     }
 
     static func isNull(_ node: Node) -> Bool {

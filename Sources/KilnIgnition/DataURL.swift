@@ -157,8 +157,14 @@ enum Gzip {
     static func compress(_ input: [UInt8]) -> [UInt8]? {
         var stream = z_stream()
         // Raw deflate (negative window bits): Kiln writes the gzip header
-        // and trailer itself.
-        guard deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        // and trailer itself. The window is sized to the input: a window
+        // larger than the data finds no more matches, and zlib's full-size
+        // state (about 270 KB) is mapped and unmapped on every call, which
+        // cost more than the compression of a small file.
+        var windowBits: Int32 = 9
+        while windowBits < 15 && (1 << windowBits) < input.count + 262 { windowBits += 1 }
+        let memoryLevel = max(1, min(9, windowBits - 6))
+        guard deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -windowBits, memoryLevel, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, uLong(input.count)))
         var output = [UInt8](repeating: 0, count: bound)

@@ -16,6 +16,7 @@ public struct CompiledCatalog: Sendable {
     /// How Butane templates are translated: local files come from the data
     /// directory's files/.
     let butaneOptions: ButaneOptions
+    let translations: TranslationCache
 
     struct BootTemplates: Sendable {
         var kernel: Template
@@ -68,7 +69,8 @@ public struct CompiledCatalog: Sendable {
         }
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
         let compiled = CompiledCatalog(catalog: catalog, templates: templates, bootTemplates: bootTemplates,
-                                       translatedIgnition: translatedIgnition, butaneOptions: butaneOptions)
+                                       translatedIgnition: translatedIgnition, butaneOptions: butaneOptions,
+                                       translations: TranslationCache())
         return (compiled, diagnostics)
     }
 

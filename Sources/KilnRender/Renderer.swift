@@ -76,8 +76,12 @@ public struct Renderer: Sendable {
         guard kind == .ignition else {
             return .rendered(RenderedConfig(bytes: Array(text.utf8), contentType: Self.plainText))
         }
+        if let cached = compiled.translations.lookup(text) {
+            return .rendered(RenderedConfig(bytes: cached, contentType: Self.json))
+        }
         do {
             let output = try Butane.translate(text, options: compiled.butaneOptions)
+            compiled.translations.store(text, output.json)
             return .rendered(RenderedConfig(bytes: output.json, contentType: Self.json))
         } catch {
             // Lines count in the rendered text, which is what Butane read.

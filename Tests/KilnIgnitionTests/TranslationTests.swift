@@ -342,3 +342,31 @@ import Testing
         #expect(json(output) == "{\n  \"ignition\": {\n    \"version\": \"3.3.0\"\n  }\n}")
     }
 }
+
+@Suite struct YAMLFeatureTests {
+    @Test func anchorsAliasesAndMergeKeys() throws {
+        let output = try translate("""
+            variant: fcos
+            version: 1.4.0
+            systemd:
+              units:
+                - &base
+                  name: a.service
+                  enabled: true
+                - <<: *base
+                  name: b.service
+            """, strict: true)
+        #expect(json(output).contains(#"{"enabled":true,"name":"a.service"},{"enabled":true,"name":"b.service"}"#))
+    }
+
+    @Test func quotedScalarsAreStringsNotNumbers() {
+        #expect(throws: ButaneFailure.self) {
+            try translate("variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /a\n      mode: \"0644\"\n")
+        }
+    }
+
+    @Test func numbersAndBooleansInStringFieldsStayAsWritten() throws {
+        let output = try translate("variant: fcos\nversion: 1.4.0\npasswd:\n  users:\n    - name: 0123\n      gecos: true\n")
+        #expect(json(output).contains(#""gecos":"true","name":"0123""#))
+    }
+}

@@ -56,3 +56,16 @@ import Testing
         #expect(compiled.bootTemplates.isEmpty)
     }
 }
+
+@Suite struct TranslationCacheTests {
+    @Test func boundedInEntriesAndBytes() {
+        let cache = TranslationCache(maximumEntries: 3, maximumBytes: 1000)
+        for index in 0..<5 { cache.store("text \(index)", Array("json \(index)".utf8)) }
+        #expect(cache.count == 3)
+        #expect(cache.lookup("text 0") == nil)
+        #expect(cache.lookup("text 4") == Array("json 4".utf8))
+        // Anything over a sixteenth of the byte budget is never kept.
+        cache.store(String(repeating: "x", count: 100), [])
+        #expect(cache.lookup(String(repeating: "x", count: 100)) == nil)
+    }
+}
