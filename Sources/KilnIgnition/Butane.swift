@@ -38,17 +38,15 @@ public enum Butane {
         let spec = try Self.spec(of: root)
         var decoder = ButaneDecoder(spec: spec, strict: options.strict)
         let decoded = decoder.decodeObject(root, IgnitionSchema.config, path: "")
-        var diagnostics = decoder.diagnostics
-        guard let decoded, !diagnostics.contains(where: { $0.severity == .error }) else {
-            throw ButaneFailure(diagnostics: diagnostics)
+        guard let decoded, !decoder.report.hasErrors else {
+            throw ButaneFailure(diagnostics: decoder.report.diagnostics)
         }
-        var translator = ButaneTranslator(spec: spec, options: options)
+        var translator = ButaneTranslator(spec: spec, options: options, report: decoder.report)
         let config = translator.translate(decoded)
-        diagnostics += translator.diagnostics
-        if diagnostics.contains(where: { $0.severity == .error }) {
-            throw ButaneFailure(diagnostics: diagnostics)
+        guard !translator.report.hasErrors else {
+            throw ButaneFailure(diagnostics: translator.report.diagnostics)
         }
-        return IgnitionOutput(json: IgnitionJSONWriter.write(config, pretty: options.pretty), ignitionVersion: spec.ignitionVersion, warnings: diagnostics)
+        return IgnitionOutput(json: IgnitionJSONWriter.write(config, pretty: options.pretty), ignitionVersion: spec.ignitionVersion, warnings: translator.report.diagnostics)
     }
 
     private static func spec(of root: Node) throws(ButaneFailure) -> ButaneSpec {

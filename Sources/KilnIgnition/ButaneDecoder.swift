@@ -65,12 +65,11 @@ struct ButaneObject: Sendable {
 /// `mode: 0644` is octal and `name: 123` is the string "123".
 struct ButaneDecoder {
     let spec: ButaneSpec
-    let strict: Bool
-    var diagnostics: [ButaneDiagnostic] = []
+    var report: ButaneReport
 
     init(spec: ButaneSpec, strict: Bool) {
         self.spec = spec
-        self.strict = strict
+        self.report = ButaneReport(strict: strict)
     }
 
     static func parse(_ text: String) throws(ButaneFailure) -> Node? {
@@ -106,40 +105,32 @@ struct ButaneDecoder {
         SourcePlace(line: node.mark?.line, column: node.mark?.column, path: path)
     }
 
-    mutating func error(_ place: SourcePlace, _ message: String) {
-        diagnostics.append(ButaneDiagnostic(.error, line: place.line, column: place.column, path: place.path, message))
-    }
-
-    mutating func warning(_ place: SourcePlace, _ message: String) {
-        diagnostics.append(ButaneDiagnostic(strict ? .error : .warning, line: place.line, column: place.column, path: place.path, message))
-    }
-
     mutating func decodeObject(_ node: Node, _ schema: ObjectSchema, path: String) -> ButaneObject? {
         let place = Self.place(node, path)
         guard case .mapping(let mapping) = node else {
-            error(place, "expected a mapping, found \(Self.describe(node))")
+            report.error(place, "expected a mapping, found \(Self.describe(node))")
             return nil
         }
         var object = ButaneObject(schema: schema, place: place, values: [:], places: [:])
         for (keyNode, valueNode) in Self.mergingKeys(mapping) {
             guard case .scalar(let keyScalar) = keyNode else {
-                error(Self.place(keyNode, path), "keys must be strings")
+                report.error(Self.place(keyNode, path), "keys must be strings")
                 continue
             }
             let key = keyScalar.string
             let childPath = path.isEmpty ? key : "\(path).\(key)"
             let keyPlace = Self.place(keyNode, childPath)
             guard let field = schema.field(yaml: key), !key.isEmpty else {
-                warning(keyPlace, "unknown key (not part of \(spec.name))")
+                report.warning(keyPlace, "unknown key (not part of \(spec.name))")
                 continue
             }
             if let reason = spec.forbids(field, in: schema) {
-                error(keyPlace, reason)
+                report.error(keyPlace, reason)
                 continue
             }
             guard spec.allows(field, in: schema) else {
                 let why = field.since > spec.ignitionMinor || spec.variant == .fcos ? "a later version has it" : "\(spec.variant.rawValue) does not support it"
-                warning(keyPlace, "unknown key: not part of \(spec.name); \(why)")
+                report.warning(keyPlace, "unknown key: not part of \(spec.name); \(why)")
                 continue
             }
             if Self.isNull(valueNode) { continue }
@@ -158,13 +149,13 @@ struct ButaneDecoder {
             return decodeObject(node, schema, path: path).map(ButaneValue.object)
         case .list(let element):
             guard case .sequence(let sequence) = node else {
-                error(place, "expected a list, found \(Self.describe(node))")
+                report.error(place, "expected a list, found \(Self.describe(node))")
                 return nil
             }
             var values: [ButaneValue] = []
             for (index, item) in sequence.enumerated() {
                 if Self.isNull(item), case .object = element {
-                    error(Self.place(item, "\(path).\(index)"), "empty list entry")
+                    report.error(Self.place(item, "\(path).\(index)"), "empty list entry")
                     continue
                 }
                 if let value = decode(item, element, path: "\(path).\(index)") { values.append(value) }
@@ -172,7 +163,7 @@ struct ButaneDecoder {
             return .list(values)
         case .string, .int, .bool:
             guard case .scalar(let scalar) = node else {
-                error(place, "expected \(kind.describe), found \(Self.describe(node))")
+                report.error(place, "expected \(kind.describe), found \(Self.describe(node))")
                 return nil
             }
             switch kind {
@@ -180,13 +171,13 @@ struct ButaneDecoder {
                 return .string(scalar.string)
             case .int:
                 guard scalar.style == .plain, let value = Self.integer(scalar.string) else {
-                    error(place, "expected \(kind.describe), found \"\(scalar.string)\"")
+                    report.error(place, "expected \(kind.describe), found \"\(scalar.string)\"")
                     return nil
                 }
                 return .int(value)
             default:
                 guard scalar.style == .plain, let value = Self.boolean(scalar.string) else {
-                    error(place, "expected \(kind.describe), found \"\(scalar.string)\"")
+                    report.error(place, "expected \(kind.describe), found \"\(scalar.string)\"")
                     return nil
                 }
                 return .bool(value)

@@ -93,6 +93,27 @@ public struct ButaneDiagnostic: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// What decoding, translating and checking find as they go. Warnings are
+/// errors in strict mode.
+struct ButaneReport {
+    let strict: Bool
+    var diagnostics: [ButaneDiagnostic] = []
+
+    init(strict: Bool) {
+        self.strict = strict
+    }
+
+    var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    mutating func error(_ place: SourcePlace, _ message: String) {
+        diagnostics.append(ButaneDiagnostic(.error, line: place.line, column: place.column, path: place.path, message))
+    }
+
+    mutating func warning(_ place: SourcePlace, _ message: String) {
+        diagnostics.append(ButaneDiagnostic(strict ? .error : .warning, line: place.line, column: place.column, path: place.path, message))
+    }
+}
+
 /// A translation that failed: its errors (at least one) and any warnings.
 public struct ButaneFailure: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [ButaneDiagnostic]

@@ -4,21 +4,15 @@
 struct ButaneTranslator {
     let spec: ButaneSpec
     let options: ButaneOptions
-    var diagnostics: [ButaneDiagnostic] = []
+    var report: ButaneReport
     let files: LocalFiles?
 
-    init(spec: ButaneSpec, options: ButaneOptions) {
+    /// - Parameter report: what decoding found, continued here.
+    init(spec: ButaneSpec, options: ButaneOptions, report: ButaneReport) {
         self.spec = spec
         self.options = options
+        self.report = report
         self.files = options.filesDirectory.map(LocalFiles.init(root:))
-    }
-
-    mutating func error(_ place: SourcePlace, _ message: String) {
-        diagnostics.append(ButaneDiagnostic(.error, line: place.line, column: place.column, path: place.path, message))
-    }
-
-    mutating func warning(_ place: SourcePlace, _ message: String) {
-        diagnostics.append(ButaneDiagnostic(options.strict ? .error : .warning, line: place.line, column: place.column, path: place.path, message))
     }
 
     mutating func translate(_ source: ButaneObject) -> IgnitionObject {
@@ -37,13 +31,9 @@ struct ButaneTranslator {
         if let grub = source["grub"]?.object, let rendered = grubConfig(grub) {
             config = Merge.merge(parent: rendered, child: config)
         }
-        var checker = IgnitionChecks(minor: spec.ignitionMinor, source: source)
+        var checker = IgnitionChecks(minor: spec.ignitionMinor, source: source, report: report)
         checker.check(config)
-        for finding in checker.findings {
-            diagnostics.append(ButaneDiagnostic(
-                finding.isError ? .error : (options.strict ? .error : .warning),
-                line: finding.place.line, column: finding.place.column, path: finding.place.path, finding.message))
-        }
+        report = checker.report
         return config
     }
 
@@ -53,7 +43,7 @@ struct ButaneTranslator {
         var out = IgnitionObject(source.schema)
         for field in source.schema.fields where !field.butaneOnly {
             guard let value = source[field.yaml] else { continue }
-            out[field.json] = convert(value, place: source.place(of: field.yaml))
+            out[field.json] = convert(value)
         }
         let schema = source.schema
         if schema === IgnitionSchema.fileResource || schema === IgnitionSchema.configResource || schema === IgnitionSchema.keyFileResource {
@@ -66,14 +56,14 @@ struct ButaneTranslator {
         return out
     }
 
-    mutating func convert(_ value: ButaneValue, place: SourcePlace) -> IgnitionValue {
+    mutating func convert(_ value: ButaneValue) -> IgnitionValue {
         switch value {
         case .string(let text): return .string(text)
         case .int(let number): return .int(number)
         case .bool(let flag): return .bool(flag)
         case .object(let object): return .object(convert(object))
         case .list(let values):
-            return .list(values.enumerated().map { convert($0.element, place: place.child(String($0.offset))) })
+            return .list(values.map { convert($0) })
         }
     }
 
@@ -81,7 +71,7 @@ struct ButaneTranslator {
     mutating func resource(_ source: ButaneObject, into out: inout IgnitionObject) {
         let given = ["source", "inline", "local"].filter { source[$0] != nil }
         if given.count > 1 {
-            error(source.place, "\(given.joined(separator: " and ")) are mutually exclusive: give one")
+            report.error(source.place, "\(given.joined(separator: " and ")) are mutually exclusive: give one")
             return
         }
         let compressionAvailable = spec.allows(source.schema.field(yaml: "compression")!, in: source.schema)
@@ -124,7 +114,7 @@ struct ButaneTranslator {
         guard let local = source["contents_local"]?.string, !local.isEmpty else { return }
         let place = source.place(of: "contents_local")
         if source["contents"] != nil {
-            error(place, "contents and contents_local are mutually exclusive: give one")
+            report.error(place, "contents and contents_local are mutually exclusive: give one")
             return
         }
         guard let bytes = readLocal(local, place) else { return }
@@ -133,13 +123,13 @@ struct ButaneTranslator {
 
     mutating func readLocal(_ path: String, _ place: SourcePlace) -> [UInt8]? {
         guard let files else {
-            error(place, "local file \(path) needs a files directory (kiln butane --files-dir, or the data directory's files/)")
+            report.error(place, "local file \(path) needs a files directory (kiln butane --files-dir, or the data directory's files/)")
             return nil
         }
         do {
             return try files.contents(of: path)
         } catch {
-            self.error(place, error.description)
+            report.error(place, error.description)
             return nil
         }
     }
@@ -190,7 +180,7 @@ struct ButaneTranslator {
             let place = treesPlace.child(String(index))
             guard let tree = entry.object, let local = tree["local"]?.string else { continue }
             guard let localFiles = self.files else {
-                error(place, "trees need a files directory (kiln butane --files-dir, or the data directory's files/)")
+                report.error(place, "trees need a files directory (kiln butane --files-dir, or the data directory's files/)")
                 return
             }
             let base = tree["path"]?.string ?? "/"
@@ -198,7 +188,7 @@ struct ButaneTranslator {
             do {
                 walked = try localFiles.walk(local)
             } catch {
-                self.error(place, error.description)
+                report.error(place, error.description)
                 continue
             }
             for item in walked {
@@ -207,7 +197,7 @@ struct ButaneTranslator {
                 switch item.kind {
                 case .file(let contents, let executable):
                     if directories.contains(destination) || links.contains(where: { $0["path"]?.string == destination }) {
-                        error(place, conflict("node"))
+                        report.error(place, conflict("node"))
                         continue
                     }
                     var file: IgnitionObject
@@ -215,7 +205,7 @@ struct ButaneTranslator {
                     if let existing {
                         file = files[existing]
                         if file["contents"]?.object?["source"] != nil {
-                            error(place, conflict("file with contents"))
+                            report.error(place, conflict("file with contents"))
                             continue
                         }
                     } else {
@@ -230,13 +220,13 @@ struct ButaneTranslator {
                     if let existing { files[existing] = file } else { files.append(file) }
                 case .symlink(let target):
                     if directories.contains(destination) || files.contains(where: { $0["path"]?.string == destination }) {
-                        error(place, conflict("node"))
+                        report.error(place, conflict("node"))
                         continue
                     }
                     let existing = links.firstIndex { $0["path"]?.string == destination }
                     var link = existing.map { links[$0] } ?? IgnitionObject(IgnitionSchema.link, ["path": .string(destination)])
                     if existing != nil, link["target"] != nil {
-                        error(place, conflict("link with a target"))
+                        report.error(place, conflict("link with a target"))
                         continue
                     }
                     link["target"] = .string(target)
@@ -262,15 +252,15 @@ struct ButaneTranslator {
             ? ["x86_64", "aarch64", "ppc64le", "s390x-eckd", "s390x-virt", "s390x-zfcp"]
             : ["x86_64", "aarch64", "ppc64le"]
         guard layouts.contains(layout) else {
-            error(bootDevice.place(of: "layout"), "unknown layout \(layout) (one of \(layouts.joined(separator: ", ")))")
+            report.error(bootDevice.place(of: "layout"), "unknown layout \(layout) (one of \(layouts.joined(separator: ", ")))")
             return nil
         }
         if wantMirror, mirrorDevices.count < 2 {
-            error(bootDevice.place(of: "mirror"), "mirroring needs at least two devices")
+            report.error(bootDevice.place(of: "mirror"), "mirroring needs at least two devices")
             return nil
         }
         if let luksSource, luksSource["cex"]?.object?["enabled"]?.bool == true, luksSource["tpm2"]?.bool == true || !tang.isEmpty {
-            error(luksSource.place, "cex cannot be combined with tpm2 or tang")
+            report.error(luksSource.place, "cex cannot be combined with tpm2 or tang")
             return nil
         }
         guard wantLuks || wantMirror else { return nil }
@@ -332,7 +322,7 @@ struct ButaneTranslator {
             switch layout {
             case "s390x-eckd", "s390x-zfcp":
                 guard let whole = luksSource["device"]?.string else {
-                    error(luksSource.place, "layout \(layout) needs luks.device, the whole disk")
+                    report.error(luksSource.place, "layout \(layout) needs luks.device, the whole disk")
                     return nil
                 }
                 device = whole + (layout == "s390x-eckd" ? "2" : "4")
@@ -347,7 +337,7 @@ struct ButaneTranslator {
                 luks["cex"] = .object(IgnitionObject(IgnitionSchema.cex, ["enabled": .bool(true)]))
             } else {
                 var clevis = IgnitionObject(IgnitionSchema.clevis)
-                if !tang.isEmpty { clevis["tang"] = convert(.list(tang), place: luksSource.place(of: "tang")) }
+                if !tang.isEmpty { clevis["tang"] = convert(.list(tang)) }
                 if let threshold = luksSource["threshold"]?.int { clevis["threshold"] = .int(threshold) }
                 if let tpm2 = luksSource["tpm2"]?.bool { clevis["tpm2"] = .bool(tpm2) }
                 luks["clevis"] = .object(clevis)
@@ -374,11 +364,11 @@ struct ButaneTranslator {
         var commands: [String] = []
         for user in users {
             guard let name = user["name"]?.string, !name.isEmpty else {
-                error(user.place, "a GRUB user needs a name")
+                report.error(user.place, "a GRUB user needs a name")
                 return nil
             }
             guard let hash = user["password_hash"]?.string, !hash.isEmpty else {
-                error(user.place, "GRUB user \(name) needs password_hash (from grub2-mkpasswd-pbkdf2)")
+                report.error(user.place, "GRUB user \(name) needs password_hash (from grub2-mkpasswd-pbkdf2)")
                 return nil
             }
             names.append(name)
@@ -416,7 +406,7 @@ enum SystemdEscape {
             case UInt8(ascii: ".") where index > 0:
                 out.append(".")
             default:
-                out.append("\\x" + String(byte, radix: 16).leftPadded(to: 2))
+                out.append("\\x" + String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16))
             }
         }
         return out
@@ -435,11 +425,5 @@ enum SlashPath {
             }
         }
         return "/" + parts.joined(separator: "/")
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

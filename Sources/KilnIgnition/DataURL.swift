@@ -1,4 +1,5 @@
 import CZlib
+import KilnCore
 
 /// Embedding file contents in a config as an RFC 2397 data URL, Butane's
 /// way: percent-encoded, base64, or gzip+base64, whichever is shortest.
@@ -70,28 +71,11 @@ enum DataURL {
         if header.hasSuffix(";base64") {
             raw = Base64.decode(payload)
         } else {
-            raw = percentDecode(payload)
+            raw = PercentEncoding.decode(Substring(payload), plusIsSpace: false)
         }
         guard let raw else { return nil }
         if compression == "gzip" { return Gzip.decompress(raw) }
         return raw
-    }
-
-    static func percentDecode(_ text: String) -> [UInt8]? {
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == UInt8(ascii: "%") {
-                guard index + 2 < bytes.count, let value = UInt8(String(decoding: bytes[index + 1...index + 2], as: UTF8.self), radix: 16) else { return nil }
-                out.append(value)
-                index += 3
-            } else {
-                out.append(bytes[index])
-                index += 1
-            }
-        }
-        return out
     }
 }
 

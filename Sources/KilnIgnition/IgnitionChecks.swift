@@ -2,19 +2,14 @@
 /// result so a mistake is reported at translation time with its Butane
 /// line, not at first boot on a machine's console.
 struct IgnitionChecks {
-    struct Finding {
-        var isError: Bool
-        var place: SourcePlace
-        var message: String
-    }
-
     let minor: Int
     let source: ButaneObject
-    var findings: [Finding] = []
+    var report: ButaneReport
 
-    init(minor: Int, source: ButaneObject) {
+    init(minor: Int, source: ButaneObject, report: ButaneReport) {
         self.minor = minor
         self.source = source
+        self.report = report
     }
 
     static let unitSuffixes = [".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target", ".path", ".timer", ".snapshot", ".slice", ".scope"]
@@ -60,7 +55,7 @@ struct IgnitionChecks {
             guard let filesystem = entry.object else { continue }
             let at = ["storage", "filesystems", String(index)]
             if let path = filesystem["path"]?.string, !path.hasPrefix("/") { error(at + ["path"], "path \"\(path)\" must be absolute") }
-            let wantsUnit = sourceValue(at + ["with_mount_unit"])?.bool == true
+            let wantsUnit = locate(at + ["with_mount_unit"]).value?.bool == true
             if wantsUnit {
                 let format = filesystem["format"]?.string
                 if format == nil { error(at + ["format"], "with_mount_unit needs a format") }
@@ -110,34 +105,20 @@ struct IgnitionChecks {
     }
 
     private mutating func error(_ jsonPath: [String], _ message: String) {
-        findings.append(Finding(isError: true, place: place(jsonPath), message: message))
+        report.error(place(jsonPath), message)
     }
 
     private mutating func warn(_ jsonPath: [String], _ message: String) {
-        findings.append(Finding(isError: false, place: place(jsonPath), message: message))
+        report.warning(place(jsonPath), message)
     }
 
-    private func sourceValue(_ yamlPath: [String]) -> ButaneValue? {
-        var current: ButaneValue = .object(source)
-        for component in yamlPath {
-            switch current {
-            case .object(let object):
-                let yaml = object.schema.field(json: component)?.yaml ?? component
-                guard let next = object[yaml] else { return nil }
-                current = next
-            case .list(let values):
-                guard let index = Int(component), values.indices.contains(index) else { return nil }
-                current = values[index]
-            default:
-                return nil
-            }
-        }
-        return current
-    }
-
-    /// The Butane line of a JSON path, or of its nearest ancestor that came
-    /// from the source (entries made by sugar have no line of their own).
     private func place(_ jsonPath: [String]) -> SourcePlace {
+        locate(jsonPath).place
+    }
+
+    /// The Butane value a JSON path came from (nil for what sugar made), and
+    /// its line, or the line of its nearest ancestor that has one.
+    private func locate(_ jsonPath: [String]) -> (value: ButaneValue?, place: SourcePlace) {
         var best = source.place
         var current: ButaneValue? = .object(source)
         var yamlPath: [String] = []
@@ -164,6 +145,6 @@ struct IgnitionChecks {
             }
             yamlPath.append(yaml)
         }
-        return SourcePlace(line: best.line, column: best.column, path: yamlPath.joined(separator: "."))
+        return (current, SourcePlace(line: best.line, column: best.column, path: yamlPath.joined(separator: ".")))
     }
 }

@@ -49,14 +49,18 @@ struct FieldSchema: Sendable {
     let since: Int
     /// Go's non-omitempty fields: written even when empty.
     let required: Bool
+    /// Go's omitempty on a plain (non-pointer) int or string: 0 and "" are
+    /// left out like absent values.
+    let omitsZero: Bool
     let butaneOnly: Bool
 
-    init(_ json: String, _ kind: FieldKind, since: Int = 0, required: Bool = false, yaml: String? = nil, butaneOnly: Bool = false) {
+    init(_ json: String, _ kind: FieldKind, since: Int = 0, required: Bool = false, omitsZero: Bool = false, yaml: String? = nil, butaneOnly: Bool = false) {
         self.json = json
         self.yaml = yaml ?? Self.snakeCase(json)
         self.kind = kind
         self.since = since
         self.required = required
+        self.omitsZero = omitsZero
         self.butaneOnly = butaneOnly
     }
 
@@ -75,8 +79,8 @@ struct FieldSchema: Sendable {
     }
 }
 
-private func field(_ json: String, _ kind: FieldKind, since: Int = 0, required: Bool = false) -> FieldSchema {
-    FieldSchema(json, kind, since: since, required: required)
+private func field(_ json: String, _ kind: FieldKind, since: Int = 0, required: Bool = false, omitsZero: Bool = false) -> FieldSchema {
+    FieldSchema(json, kind, since: since, required: required, omitsZero: omitsZero)
 }
 
 private func sugar(_ yaml: String, _ kind: FieldKind, since: Int) -> FieldSchema {
@@ -193,7 +197,7 @@ enum IgnitionSchema {
     static let partition = ObjectSchema("partition", [
         field("guid", .string),
         field("label", .string),
-        field("number", .int),
+        field("number", .int, omitsZero: true),
         field("resize", .bool, since: 2),
         field("shouldExist", .bool),
         field("sizeMiB", .int),
@@ -220,7 +224,7 @@ enum IgnitionSchema {
     static let tang = ObjectSchema("tang", [
         field("advertisement", .string, since: 4),
         field("thumbprint", .string),
-        field("url", .string),
+        field("url", .string, omitsZero: true),
     ])
     static let clevisCustom = ObjectSchema("clevis custom", [
         field("config", .string),

@@ -86,7 +86,7 @@ enum IgnitionJSONWriter {
             let value: IgnitionValue
             if let present = object.values[field.json] {
                 if !field.required, IgnitionValue.omitted(present) { continue }
-                if !field.required, case .int(0) = present, field.json == "number" { continue }
+                if field.omitsZero, present == .int(0) || present == .string("") { continue }
                 value = present
             } else if field.required {
                 value = Self.zero(field.kind)

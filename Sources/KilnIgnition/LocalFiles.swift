@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import KilnCore
 
 /// The files directory Butane's `local` references read from. Nothing
 /// outside it is reachable: not by `..`, not by an absolute path, not by a
@@ -30,7 +31,7 @@ struct LocalFiles: Sendable {
     /// every machine and held in memory by Ignition.
     static let maximumFileSize = 64 * 1024 * 1024
 
-    private var realRoot: String? { Self.realPath(root) }
+    private var realRoot: String? { ConfinedFile.realPath(root) }
 
     func contents(of relative: String) throws(Refusal) -> [UInt8] {
         let path = try confined(relative)
@@ -97,16 +98,10 @@ struct LocalFiles: Sendable {
             throw Refusal(description: "local path \(relative) is outside the files directory")
         }
         // A symlink inside may still point out; what it resolves to must stay in.
-        if let resolved = Self.realPath(joined), resolved != realRoot, !resolved.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") {
+        if let resolved = ConfinedFile.realPath(joined), resolved != realRoot, !resolved.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") {
             throw Refusal(description: "local path \(relative) resolves outside the files directory")
         }
         return joined
-    }
-
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(decoding: UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)).bindMemory(to: UInt8.self), as: UTF8.self)
     }
 
     private static func errorText() -> String {

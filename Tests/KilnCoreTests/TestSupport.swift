@@ -22,13 +22,3 @@ struct TemporaryDataDirectory {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
-
-/// `../shared/fixtures` beside the repository, when it is there.
-enum SharedFixtures {
-    static let path: String? = {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let fixtures = repository.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
-        return FileManager.default.fileExists(atPath: fixtures) ? fixtures : nil
-    }()
-    static let missingMessage = "../shared/fixtures is absent: matchbox fixture tests skipped"
-}

@@ -5,11 +5,7 @@ import Testing
 /// `../shared/fixtures/matchbox-examples`: one scenario's group folder is
 /// served as `groups/`, unchanged, and must answer as matchbox documents.
 enum MatchboxExamples {
-    static let path: String? = {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let examples = repository.deletingLastPathComponent().appendingPathComponent("shared/fixtures/matchbox-examples").path
-        return FileManager.default.fileExists(atPath: examples) ? examples : nil
-    }()
+    static let path: String? = SharedFixtures.path.map { $0 + "/matchbox-examples" }
 
     static func serve(scenario: String, butane: Bool = false, _ body: (TestServer) async throws -> Void) async throws {
         let examples = try #require(path)

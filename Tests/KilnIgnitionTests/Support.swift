@@ -3,14 +3,6 @@ import KilnCore
 @testable import KilnIgnition
 import KilnTestSupport
 
-/// `../shared/fixtures` beside the repository, when it is there.
-enum SharedFixtures {
-    static let path: String? = {
-        let path = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }()
-}
-
 func translate(_ text: String, strict: Bool = false, filesDirectory: String? = nil) throws(ButaneFailure) -> IgnitionOutput {
     try Butane.translate(text, options: ButaneOptions(strict: strict, filesDirectory: filesDirectory))
 }

@@ -87,6 +87,16 @@ public func makeTemporaryDirectory(_ prefix: String) throws -> String {
 public let repositoryRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
+/// `../shared/fixtures` beside the repository, when it is there; tests that
+/// read it skip with `missingMessage` when it is not.
+public enum SharedFixtures {
+    public static let path: String? = {
+        let fixtures = URL(fileURLWithPath: repositoryRoot).deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
+        return FileManager.default.fileExists(atPath: fixtures) ? fixtures : nil
+    }()
+    public static let missingMessage = "../shared/fixtures is absent: fixture tests skipped"
+}
+
 /// Runs blocking work (a socket read, a pipe read) on a thread of its own.
 /// Not on Swift's cooperative pool, which has one thread per core and which
 /// the servers under test need; and not on `DispatchQueue.global()` either,
