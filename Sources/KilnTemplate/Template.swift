@@ -29,6 +29,28 @@ public struct Template: Sendable {
         return executor.output
     }
 
+    /// The output with every action's printed value replaced by
+    /// `placeholder(n)` (n counting actions in output order), and the values
+    /// themselves. Machines whose renderings differ only in those values get
+    /// the same shape, so work done on a shape (translating Butane) can be
+    /// reused with each machine's values filled in.
+    public func renderShape(_ data: TemplateValue, placeholder: @escaping (Int) -> String) throws(TemplateError) -> (shape: String, values: [String]) {
+        var executor = Executor(name: name, variables: [("$", data)])
+        executor.placeholder = placeholder
+        _ = try executor.run(nodes, dot: data)
+        return (executor.output, executor.recorded)
+    }
+
+    /// The printed values and the choices that shaped the output, without
+    /// writing any text: two renderings with the same trace have the same
+    /// shape (see `renderShape`), so the trace can stand for it.
+    public func renderTrace(_ data: TemplateValue) throws(TemplateError) -> (trace: [Int], values: [String]) {
+        var executor = Executor(name: name, variables: [("$", data)])
+        executor.tracing = true
+        _ = try executor.run(nodes, dot: data)
+        return (executor.trace, executor.recorded)
+    }
+
     /// Go rejects unknown functions when parsing; so does Kiln.
     private static func checkFunctions(_ nodes: [Node], name: String) throws(TemplateError) {
         func check(_ pipeline: Pipeline) throws(TemplateError) {
@@ -63,6 +85,26 @@ struct Executor {
     let name: String
     var variables: [(String, TemplateValue)]
     var output = ""
+    /// When set, actions' printed values are kept in `recorded` and the
+    /// placeholder for each is written instead.
+    var placeholder: ((Int) -> String)?
+    var recorded: [String] = []
+    /// When set, no text is written: values are recorded, and every choice
+    /// that decides which text would be (branches taken, range lengths)
+    /// goes into `trace`.
+    var tracing = false
+    var trace: [Int] = []
+
+    private mutating func emit(_ printed: String) {
+        if tracing {
+            recorded.append(printed)
+        } else if let placeholder {
+            output += placeholder(recorded.count)
+            recorded.append(printed)
+        } else {
+            output += printed
+        }
+    }
 
     enum Flow {
         case normal, breakLoop, continueLoop
@@ -81,18 +123,23 @@ struct Executor {
         for node in nodes {
             switch node {
             case .text(let text):
-                output += text
+                if !tracing { output += text }
+            case .field(let path, let position):
+                emit(try walk(dot, path, at: position).printed)
             case .action(let pipeline):
                 let value = try evaluate(pipeline, dot: dot)
-                if pipeline.variables.isEmpty { output += value.printed }
+                if pipeline.variables.isEmpty { emit(value.printed) }
             case .ifNode(let pipeline, let body, let elseBody):
                 let scope = variables.count
-                let flow = try evaluate(pipeline, dot: dot).isTrue ? try run(body, dot: dot) : try run(elseBody ?? [], dot: dot)
+                let taken = try evaluate(pipeline, dot: dot).isTrue
+                if tracing { trace.append(taken ? 1 : 0) }
+                let flow = taken ? try run(body, dot: dot) : try run(elseBody ?? [], dot: dot)
                 variables.removeSubrange(scope...)
                 if flow != .normal { return flow }
             case .withNode(let pipeline, let body, let elseBody):
                 let scope = variables.count
                 let value = try evaluate(pipeline, dot: dot)
+                if tracing { trace.append(value.isTrue ? 1 : 0) }
                 let flow = value.isTrue ? try run(body, dot: value) : try run(elseBody ?? [], dot: dot)
                 variables.removeSubrange(scope...)
                 if flow != .normal { return flow }
@@ -109,6 +156,7 @@ struct Executor {
                 case .null: items = []
                 default: throw error(pipeline.position, "range can't iterate over \(collection.printed)")
                 }
+                if tracing { trace.append(items.count) }
                 if items.isEmpty {
                     // A break in the else belongs to an enclosing range.
                     let flow = try run(elseBody ?? [], dot: dot)

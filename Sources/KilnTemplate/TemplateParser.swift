@@ -8,8 +8,19 @@ struct Position: Sendable, Equatable {
 }
 
 indirect enum Node: Sendable {
+    static func output(_ pipeline: Pipeline) -> Node {
+        if pipeline.variables.isEmpty, pipeline.commands.count == 1, pipeline.commands[0].arguments.count == 1,
+           case .dot(let path) = pipeline.commands[0].arguments[0] {
+            return .field(path, pipeline.commands[0].position)
+        }
+        return .action(pipeline)
+    }
+
     case text(String)
     case action(Pipeline)
+    /// `{{.a.b}}`, the action nearly every template line uses, kept apart
+    /// so rendering it skips the general pipeline machinery.
+    case field([String], Position)
     case ifNode(Pipeline, [Node], [Node]?)
     case rangeNode(Pipeline, [Node], [Node]?)
     case withNode(Pipeline, [Node], [Node]?)
@@ -333,7 +344,7 @@ struct TemplateParser {
             case .action(let tokens, let position):
                 guard let first = tokens.first else { throw error(position, "missing value for command") }
                 guard case .word(let word) = first.kind else {
-                    nodes.append(.action(try parsePipeline(tokens[...], position: position, allowDeclarations: true)))
+                    nodes.append(Node.output(try parsePipeline(tokens[...], position: position, allowDeclarations: true)))
                     continue
                 }
                 let rest = tokens.dropFirst()
@@ -351,7 +362,7 @@ struct TemplateParser {
                 case "define", "template", "block":
                     throw error(position, "{{\(word)}} is not supported")
                 default:
-                    nodes.append(.action(try parsePipeline(tokens[...], position: position, allowDeclarations: true)))
+                    nodes.append(Node.output(try parsePipeline(tokens[...], position: position, allowDeclarations: true)))
                 }
             }
         }

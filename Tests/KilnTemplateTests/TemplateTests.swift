@@ -191,3 +191,50 @@ private func render(_ source: String) throws -> String {
         }
     }
 }
+
+/// Shapes and traces: what lets /ignition translate a template once for
+/// many machines.
+@Suite struct TemplateShapeTests {
+    static let source = "a={{.a}}{{if .flag}} on{{else}} off{{end}}{{range .list}} [{{.}}]{{end}}{{with .w}} w={{.}}{{end}} {{printf \"%v\" .n}}"
+
+    static func data(a: String, flag: Bool, list: [String], w: String, n: Double) -> TemplateValue {
+        .map(["a": .string(a), "flag": .bool(flag), "list": .array(list.map { .string($0) }), "w": .string(w), "n": .float(n)])
+    }
+
+    @Test func theShapeHasPlaceholdersWhereValuesWere() throws {
+        let template = try Template(name: "t", source: Self.source)
+        let data = Self.data(a: "x", flag: true, list: ["p", "q"], w: "y", n: 3)
+        let (shape, values) = try template.renderShape(data) { "<\($0)>" }
+        #expect(shape == "a=<0> on [<1>] [<2>] w=<3> <4>")
+        #expect(values == ["x", "p", "q", "y", "3"])
+        // Filling the values back gives the plain rendering.
+        let filled = values.enumerated().reduce(shape) { $0.replacingOccurrences(of: "<\($1.offset)>", with: $1.element) }
+        #expect(filled == (try template.render(data)))
+    }
+
+    @Test func theTraceChangesExactlyWhenTheShapeDoes() throws {
+        let template = try Template(name: "t", source: Self.source)
+        let cases = [
+            Self.data(a: "x", flag: true, list: ["p", "q"], w: "y", n: 3),
+            Self.data(a: "other", flag: true, list: ["r", "s"], w: "z", n: 9),
+            Self.data(a: "x", flag: false, list: ["p", "q"], w: "y", n: 3),
+            Self.data(a: "x", flag: true, list: ["p"], w: "y", n: 3),
+            Self.data(a: "x", flag: true, list: ["p", "q"], w: "", n: 3),
+        ]
+        var byTrace: [[Int]: String] = [:]
+        for data in cases {
+            let (trace, values) = try template.renderTrace(data)
+            let (shape, shapeValues) = try template.renderShape(data) { "<\($0)>" }
+            #expect(values == shapeValues)
+            if let seen = byTrace[trace] { #expect(seen == shape) }
+            byTrace[trace] = shape
+        }
+        // The first two differ only in values; the rest each change the shape.
+        #expect(byTrace.count == 4)
+    }
+
+    @Test func tracingReportsTheSameErrors() throws {
+        let template = try Template(name: "t", source: "line\n{{.missing}}")
+        #expect(throws: TemplateError.self) { try template.renderTrace(.map([:])) }
+    }
+}
