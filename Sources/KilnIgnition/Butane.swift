@@ -49,7 +49,7 @@ public enum Butane {
         return IgnitionOutput(json: IgnitionJSONWriter.write(config, pretty: options.pretty), ignitionVersion: spec.ignitionVersion, warnings: translator.report.diagnostics)
     }
 
-    private static func spec(of root: Node) throws(ButaneFailure) -> ButaneSpec {
+    static func spec(of root: Node) throws(ButaneFailure) -> ButaneSpec {
         guard case .mapping(let mapping) = root else {
             throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, line: root.mark?.line, column: root.mark?.column, path: "", "a Butane config is a mapping with variant and version at the top")])
         }

@@ -66,6 +66,9 @@ struct ButaneObject: Sendable {
 struct ButaneDecoder {
     let spec: ButaneSpec
     var report: ButaneReport
+    /// Set when decoding a shape (see IgnitionShape): the only fields whose
+    /// scalars may hold placeholders.
+    var holeFields: Set<String>?
 
     init(spec: ButaneSpec, strict: Bool) {
         self.spec = spec
@@ -168,6 +171,9 @@ struct ButaneDecoder {
             }
             switch kind {
             case .string:
+                if let holeFields, Marker.contains(scalar.string.utf8), !holeFields.contains(Self.fieldName(path)) {
+                    report.error(place, "a placeholder in a field Kiln reads")
+                }
                 return .string(scalar.string)
             case .int:
                 guard scalar.style == .plain, let value = Self.integer(scalar.string) else {
@@ -183,6 +189,12 @@ struct ButaneDecoder {
                 return .bool(value)
             }
         }
+    }
+
+    /// The field a path ends in, past list indices.
+    static func fieldName(_ path: String) -> String {
+        let components = path.split(separator: ".")
+        return String(components.last { !$0.allSatisfy(\.isNumber) } ?? "")
     }
 
     /// YAML merge keys (`<<: *anchor`), which yaml.v3 honours: the merged

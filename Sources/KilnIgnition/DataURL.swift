@@ -17,19 +17,36 @@ enum DataURL {
     ///     set the contents are already compressed and are not compressed again.
     ///   - allowCompression: false where the spec has no `compression` field.
     static func encode(_ contents: [UInt8], userCompression: String?, allowCompression: Bool) -> Encoded {
-        var opaque = "," + percentEncode(contents)
-        let base64 = ";base64," + Base64.encode(contents)
-        if base64.utf8.count < opaque.utf8.count { opaque = base64 }
+        // Lengths first, then only the winner is built: this runs for every
+        // file of every per-machine config.
+        let percentLength = 1 + contents.reduce(0) { $0 + (unreserved[Int($1)] ? 1 : 3) }
+        let base64Length = ";base64,".utf8.count + Base64.encodedLength(contents.count)
+        var best = base64Length < percentLength ? Choice.base64 : Choice.percent
+        var bestLength = min(base64Length, percentLength)
         var compression = userCompression ?? ""
-        if (userCompression ?? "").isEmpty, allowCompression, let gzipped = Gzip.compress(contents) {
-            let candidate = ";base64," + Base64.encode(gzipped)
+        // The smallest gzip a data URL can carry (header, one byte, trailer)
+        // plus the word in the compression field: shorter contents never
+        // gain from compressing.
+        let smallestGzip = ";base64,".utf8.count + Base64.encodedLength(19) + "gzip".utf8.count
+        if (userCompression ?? "").isEmpty, allowCompression, bestLength > smallestGzip, let gzipped = Gzip.compress(contents) {
+            let length = ";base64,".utf8.count + Base64.encodedLength(gzipped.count)
             // Choosing gzip also costs the word in the compression field.
-            if candidate.utf8.count + "gzip".utf8.count < opaque.utf8.count {
-                opaque = candidate
+            if length + "gzip".utf8.count < bestLength {
+                best = .gzip(gzipped)
+                bestLength = length
                 compression = "gzip"
             }
         }
-        return Encoded(url: "data:" + opaque, compression: compression)
+        switch best {
+        case .percent: return Encoded(url: "data:," + percentEncode(contents), compression: compression)
+        case .base64: return Encoded(url: "data:;base64," + Base64.encode(contents), compression: compression)
+        case .gzip(let gzipped): return Encoded(url: "data:;base64," + Base64.encode(gzipped), compression: compression)
+        }
+    }
+
+    private enum Choice {
+        case percent, base64
+        case gzip([UInt8])
     }
 
     /// RFC 2396's unreserved characters stay as they are; every other byte
@@ -90,6 +107,10 @@ public enum IgnitionDataURL {
 
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encodedLength(_ count: Int) -> Int {
+        (count + 2) / 3 * 4
+    }
 
     static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []

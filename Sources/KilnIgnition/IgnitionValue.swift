@@ -145,16 +145,35 @@ enum IgnitionJSONWriter {
 
     static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        let bytes = Array(text.utf8)
+        writeStringBody(text, into: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// A string's escaped characters without the quotes around them.
+    static func writeStringBody(_ text: String, into out: inout [UInt8]) {
+        if text.utf8.withContiguousStorageIfAvailable({ writeStringBody($0, into: &out) }) == nil {
+            Array(text.utf8).withUnsafeBufferPointer { writeStringBody($0, into: &out) }
+        }
+    }
+
+    private static func writeStringBody(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         var index = 0
         while index < bytes.count {
+            // Runs that need no escaping are copied in one go.
+            var end = index
+            while end < bytes.count, !needsEscape[Int(bytes[end])] { end += 1 }
+            if end > index {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
+                index = end
+                if index == bytes.count { break }
+            }
             let byte = bytes[index]
             switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case UInt8(ascii: "\n"): out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
+            case UInt8(ascii: "\n"): out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): out.append(0x5C); out.append(UInt8(ascii: "t"))
             case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
                 unicodeEscape(UInt32(byte), into: &out)
             case 0xE2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xA8 || bytes[index + 2] == 0xA9):
@@ -169,7 +188,12 @@ enum IgnitionJSONWriter {
             }
             index += 1
         }
-        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Bytes that may need escaping: quotes, backslash, control characters,
+    /// HTML's `<>&`, and 0xE2 (which starts U+2028 and U+2029).
+    private static let needsEscape: [Bool] = (0..<256).map { value in
+        value < 0x20 || value == 0x22 || value == 0x5C || value == 0x3C || value == 0x3E || value == 0x26 || value == 0xE2
     }
 
     private static func unicodeEscape(_ value: UInt32, into out: inout [UInt8]) {

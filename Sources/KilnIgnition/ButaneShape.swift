@@ -1,0 +1,352 @@
+import Yams
+
+/// A Butane template translated once for every machine whose rendering has
+/// the same shape: the same text apart from the values its placeholders
+/// printed. Translating is most of a per-machine `/ignition` answer (YAML
+/// parse, schema decode, sugar, checks), while filling values into the
+/// translated JSON is a copy.
+///
+/// Filling is only sound where a value lands in the output unchanged, so
+/// a shape compiles only when every placeholder sits inside a YAML scalar
+/// of a field Kiln copies verbatim (file contents, unit and drop-in
+/// contents, SSH keys, GECOS, password hashes), and a value is filled only
+/// when it cannot change how the YAML around it parses (no line breaks, no
+/// quote or comment characters where they would matter, no null-looking
+/// scalar). Anything else returns nil and the caller translates the full
+/// text, so the answer is always the one a full translation gives.
+public struct IgnitionShape: Sendable {
+    /// How the n-th placeholder is written into the shape text.
+    public static func placeholder(_ hole: Int) -> String {
+        hole < placeholders.count ? placeholders[hole] : "\u{E000}\(hole)\u{E001}"
+    }
+
+    private static let placeholders = (0..<512).map { "\u{E000}\($0)\u{E001}" }
+
+    enum Piece: Sendable {
+        case bytes([UInt8])
+        /// A value inside a JSON string: escaped, no quotes.
+        case value(Int)
+        /// A deferred data URL's `source` or `compression`.
+        case source(Int)
+        case compression(Int)
+    }
+
+    /// Literal bytes with slots between them, laid out flat so filling is
+    /// a run of copies.
+    struct Spliced: Sendable {
+        enum Kind: UInt8, Sendable { case value, source, compression }
+        struct Slot: Sendable {
+            /// Where the literal run before this slot ends.
+            var literalEnd: Int
+            var kind: Kind
+            var index: Int
+        }
+
+        var literal: [UInt8] = []
+        var slots: [Slot] = []
+
+        init(_ pieces: [Piece]) {
+            for piece in pieces {
+                switch piece {
+                case .bytes(let bytes): literal += bytes
+                case .value(let hole): slots.append(Slot(literalEnd: literal.count, kind: .value, index: hole))
+                case .source(let index): slots.append(Slot(literalEnd: literal.count, kind: .source, index: index))
+                case .compression(let index): slots.append(Slot(literalEnd: literal.count, kind: .compression, index: index))
+                }
+            }
+        }
+
+        var holes: [Int] { slots.filter { $0.kind == .value }.map(\.index) }
+
+        func write(into out: inout [UInt8], _ slot: (Slot, inout [UInt8]) -> Void) {
+            literal.withUnsafeBufferPointer { literal in
+                var start = 0
+                for entry in slots {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: literal[start..<entry.literalEnd]))
+                    start = entry.literalEnd
+                    slot(entry, &out)
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: literal[start...]))
+            }
+        }
+    }
+
+    struct Contents: Sendable {
+        /// Raw bytes and holes; filled, then encoded by Butane's rule.
+        var spliced: Spliced
+        var userCompression: String?
+        var allowCompression: Bool
+    }
+
+    /// The YAML scalar styles a placeholder may sit in.
+    enum Style: Sendable {
+        case plain, singleQuoted, doubleQuoted, block
+    }
+
+    let holeCount: Int
+    let output: Spliced
+    let contents: [Contents]
+    /// For each hole, every style it appears in (an alias can copy it).
+    let styles: [[Style]]
+    /// Plain scalars made of placeholders alone: their values together must
+    /// not read as YAML null.
+    let barePlainScalars: [[Int]]
+    let sizeEstimate: Int
+
+    /// Translates a shape. Nil when it cannot be filled soundly or does not
+    /// translate at all (the full translation then gives the real error).
+    public static func compile(_ shape: String, holes holeCount: Int, options: ButaneOptions) -> IgnitionShape? {
+        // A YAML escape could spell a marker inside a scalar.
+        guard Marker.holesAppearOnce(in: shape, count: holeCount), !shape.contains("\\u"), !shape.contains("\\U") else { return nil }
+        guard let root = try? ButaneDecoder.parse(shape) else { return nil }
+        var styles = Array(repeating: [Style](), count: holeCount)
+        var barePlainScalars: [[Int]] = []
+        guard collectStyles(root, into: &styles, bare: &barePlainScalars), !styles.contains(where: \.isEmpty) else { return nil }
+
+        guard let spec = try? Butane.spec(of: root) else { return nil }
+        var decoder = ButaneDecoder(spec: spec, strict: options.strict)
+        decoder.holeFields = Self.verbatimFields
+        guard let decoded = decoder.decodeObject(root, IgnitionSchema.config, path: ""), !decoder.report.hasErrors else { return nil }
+        var translator = ButaneTranslator(spec: spec, options: options, report: decoder.report)
+        translator.deferredContents = []
+        let config = translator.translate(decoded)
+        guard !translator.report.hasErrors, let deferred = translator.deferredContents else { return nil }
+
+        let json = IgnitionJSONWriter.write(config, pretty: options.pretty)
+        guard let pieces = Marker.split(json) else { return nil }
+        var contents: [Contents] = []
+        for entry in deferred {
+            guard let split = Marker.split(entry.bytes) else { return nil }
+            guard !split.contains(where: { if case .value = $0 { false } else if case .bytes = $0 { false } else { true } }) else { return nil }
+            contents.append(Contents(spliced: Spliced(split), userCompression: entry.userCompression, allowCompression: entry.allowCompression))
+        }
+        // Every value must reach the output: one that vanished was consumed
+        // by something Kiln computed from it.
+        let output = Spliced(pieces)
+        let reached = Set(output.holes + contents.flatMap(\.spliced.holes))
+        guard reached.count == holeCount else { return nil }
+        return IgnitionShape(holeCount: holeCount, output: output, contents: contents, styles: styles, barePlainScalars: barePlainScalars,
+                             sizeEstimate: output.literal.count + 64 * output.slots.count)
+    }
+
+    /// Butane fields whose value Kiln copies into the output (or into a
+    /// data URL) without looking at it.
+    static let verbatimFields: Set<String> = ["inline", "contents", "ssh_authorized_keys", "gecos", "password_hash"]
+
+    /// The config for these values, or nil when a value could change how
+    /// the YAML parses (the caller then translates the full text).
+    public func fill(_ values: [String]) -> [UInt8]? {
+        guard values.count == holeCount else { return nil }
+        // Templates print the same few values many times (a hostname in
+        // every unit): each is checked once per style.
+        var checked: [(String, Style)] = []
+        for (hole, value) in values.enumerated() {
+            for style in styles[hole] where !checked.contains(where: { $0.1 == style && $0.0 == value }) {
+                guard Self.isInert(value, in: style) else { return nil }
+                if checked.count < 16 { checked.append((value, style)) }
+            }
+        }
+        for scalar in barePlainScalars {
+            let joined = scalar.count == 1 ? values[scalar[0]] : scalar.map { values[$0] }.joined()
+            if joined.utf8.count <= 4, ["~", "null", "Null", "NULL"].contains(joined) { return nil }
+        }
+        var encoded: [DataURL.Encoded] = []
+        encoded.reserveCapacity(contents.count)
+        for entry in contents {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(entry.spliced.literal.count + 64 * entry.spliced.slots.count)
+            entry.spliced.write(into: &bytes) { slot, bytes in bytes += values[slot.index].utf8 }
+            encoded.append(DataURL.encode(bytes, userCompression: entry.userCompression, allowCompression: entry.allowCompression))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(sizeEstimate)
+        output.write(into: &out) { slot, out in
+            switch slot.kind {
+            case .value: IgnitionJSONWriter.writeStringBody(values[slot.index], into: &out)
+            case .source: IgnitionJSONWriter.writeStringBody(encoded[slot.index].url, into: &out)
+            case .compression: IgnitionJSONWriter.writeStringBody(encoded[slot.index].compression, into: &out)
+            }
+        }
+        return out
+    }
+
+    /// Whether `value`, written where a placeholder was, leaves the YAML
+    /// parsing the same way with the value in place of the placeholder.
+    static func isInert(_ value: String, in style: Style) -> Bool {
+        value.utf8.withContiguousStorageIfAvailable { isInert($0, in: style) }
+            ?? Array(value.utf8).withUnsafeBufferPointer { isInert($0, in: style) }
+    }
+
+    private static func isInert(_ bytes: UnsafeBufferPointer<UInt8>, in style: Style) -> Bool {
+        guard let first = bytes.first, let last = bytes.last, first != 0x20, last != 0x20 else { return false }
+        if style == .plain {
+            switch first {
+            case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: "#"), UInt8(ascii: "&"), UInt8(ascii: "*"),
+                 UInt8(ascii: "!"), UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "%"),
+                 UInt8(ascii: "@"), UInt8(ascii: "`"):
+                return false
+            default: break
+            }
+            if last == UInt8(ascii: ":") { return false }
+        }
+        var previous: UInt8 = 0x20
+        for (index, byte) in bytes.enumerated() {
+            defer { previous = byte }
+            switch byte {
+            // Control characters.
+            case 0..<0x20, 0x7F:
+                return false
+            // NEL (C2 85), LS and PS (E2 80 A8/A9) are line breaks to YAML
+            // 1.1; a BOM (EF BB BF); the markers (EE 80 80–83).
+            case 0x85 where previous == 0xC2:
+                return false
+            case 0xA8...0xA9 where previous == 0x80 && index >= 2 && bytes[index - 2] == 0xE2:
+                return false
+            case 0xBF where previous == 0xBB && index >= 2 && bytes[index - 2] == 0xEF:
+                return false
+            case 0x80...0x83 where previous == 0x80 && index >= 2 && bytes[index - 2] == 0xEE:
+                return false
+            default:
+                break
+            }
+            switch style {
+            case .plain:
+                switch byte {
+                case UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"): return false
+                case UInt8(ascii: " ") where previous == UInt8(ascii: ":"): return false
+                case UInt8(ascii: "#") where previous == UInt8(ascii: " "): return false
+                default: break
+                }
+            case .singleQuoted where byte == UInt8(ascii: "'"):
+                return false
+            case .doubleQuoted where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\"):
+                return false
+            default:
+                break
+            }
+        }
+        return true
+    }
+
+    /// Records where each placeholder sits; false when one is in a key.
+    private static func collectStyles(_ node: Node, into styles: inout [[Style]], bare: inout [[Int]]) -> Bool {
+        switch node {
+        case .scalar(let scalar):
+            let holes = Marker.holes(in: scalar.string)
+            guard !holes.isEmpty else { return true }
+            let style: Style
+            switch scalar.style {
+            case .singleQuoted: style = .singleQuoted
+            case .doubleQuoted: style = .doubleQuoted
+            case .literal, .folded: style = .block
+            default: style = .plain
+            }
+            for hole in holes where hole < styles.count { styles[hole].append(style) }
+            if style == .plain, Marker.isOnlyHoles(scalar.string) { bare.append(holes) }
+            return true
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if case .scalar(let keyScalar) = key, !Marker.holes(in: keyScalar.string).isEmpty { return false }
+                guard collectStyles(key, into: &styles, bare: &bare), collectStyles(value, into: &styles, bare: &bare) else { return false }
+            }
+            return true
+        case .sequence(let sequence):
+            for item in sequence where !collectStyles(item, into: &styles, bare: &bare) { return false }
+            return true
+        case .alias:
+            return true
+        }
+    }
+}
+
+/// The private-use characters that mark placeholders and deferred data
+/// URLs in shape text and translated JSON.
+enum Marker {
+    static let lead: [UInt8] = [0xEE, 0x80]
+    static let hole: UInt8 = 0x80
+    static let end: UInt8 = 0x81
+    static let source: UInt8 = 0x82
+    static let compression: UInt8 = 0x83
+
+    static func sourcePlaceholder(_ index: Int) -> String { "\u{E002}\(index)\u{E001}" }
+    static func compressionPlaceholder(_ index: Int) -> String { "\u{E003}\(index)\u{E001}" }
+
+    static func contains(_ bytes: some Collection<UInt8>) -> Bool {
+        var iterator = bytes.makeIterator()
+        var previous: (UInt8, UInt8) = (0, 0)
+        while let byte = iterator.next() {
+            if previous == (0xEE, 0x80), (0x80...0x83).contains(byte) { return true }
+            previous = (previous.1, byte)
+        }
+        return false
+    }
+
+    /// Splits text at markers into literal bytes and holes; nil when a
+    /// marker is malformed.
+    static func split(_ bytes: [UInt8]) -> [IgnitionShape.Piece]? {
+        var pieces: [IgnitionShape.Piece] = []
+        var literalStart = 0
+        var index = 0
+        while index + 2 < bytes.count {
+            guard bytes[index] == 0xEE, bytes[index + 1] == 0x80, (0x80...0x83).contains(bytes[index + 2]) else {
+                index += 1
+                continue
+            }
+            let kind = bytes[index + 2]
+            guard kind != end else { return nil }
+            var cursor = index + 3
+            var number = 0
+            var digits = 0
+            while cursor < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[cursor]), digits < 9 {
+                number = number * 10 + Int(bytes[cursor] - UInt8(ascii: "0"))
+                cursor += 1
+                digits += 1
+            }
+            guard digits > 0, cursor + 2 < bytes.count, bytes[cursor] == 0xEE, bytes[cursor + 1] == 0x80, bytes[cursor + 2] == end else { return nil }
+            if literalStart < index { pieces.append(.bytes(Array(bytes[literalStart..<index]))) }
+            switch kind {
+            case hole: pieces.append(.value(number))
+            case source: pieces.append(.source(number))
+            default: pieces.append(.compression(number))
+            }
+            index = cursor + 3
+            literalStart = index
+        }
+        if literalStart < bytes.count { pieces.append(.bytes(Array(bytes[literalStart...]))) }
+        return pieces
+    }
+
+    static func holes(in text: String) -> [Int] {
+        guard contains(text.utf8) else { return [] }
+        return (split(Array(text.utf8)) ?? []).compactMap { piece in
+            if case .value(let hole) = piece { return hole }
+            return nil
+        }
+    }
+
+    static func isOnlyHoles(_ text: String) -> Bool {
+        guard let pieces = split(Array(text.utf8)) else { return false }
+        return pieces.allSatisfy { piece in
+            if case .value = piece { return true }
+            return false
+        }
+    }
+
+    /// Each of holes 0..<count once and no other marker: a template whose
+    /// own text holds these characters is never shaped.
+    static func holesAppearOnce(in text: String, count: Int) -> Bool {
+        guard let pieces = split(Array(text.utf8)) else { return false }
+        var seen = Array(repeating: false, count: count)
+        for piece in pieces {
+            switch piece {
+            case .bytes: continue
+            case .value(let hole):
+                guard hole < count, !seen[hole] else { return false }
+                seen[hole] = true
+            default:
+                return false
+            }
+        }
+        return !seen.contains(false)
+    }
+}
