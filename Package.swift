@@ -121,7 +121,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnRenderTests",
-            dependencies: ["KilnRender", "KilnCore"],
+            dependencies: ["KilnRender", "KilnCore", "KilnIgnition"],
             swiftSettings: strictSettings
         ),
         .testTarget(

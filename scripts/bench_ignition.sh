@@ -2,9 +2,10 @@
 # make bench: /ignition rendering a ~5 KB Butane template per request
 # (Go-template placeholders, then Butane → Ignition), against /ipxe on the
 # same server in the same run. Targets: p99 < 5 ms, rate >= 0.3x /ipxe.
-# Two cases: 2,000 machines whose rendered text all differ (more than the
-# translation cache holds, so every request translates), and machines that
-# share one group's rendered config (the cache serves repeats).
+# Two cases: 2,000 machines whose rendered text all differ (no answer is
+# ever served from a cache of answers: each request renders the template
+# and fills its values into the template's translated shape), and machines
+# that share one group's metadata.
 set -euo pipefail
 KILN=${1:?usage: bench_ignition.sh path/to/release/kiln}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}

@@ -17,6 +17,10 @@ public struct CompiledCatalog: Sendable {
     /// directory's files/.
     let butaneOptions: ButaneOptions
     let translations: TranslationCache
+    let shapes: ShapeCache
+    /// Each group's template variables without the request's part
+    /// (metadata, then selectors with lowercased keys), converted once.
+    let groupVariables: [String: [String: TemplateValue]]
 
     struct BootTemplates: Sendable {
         var kernel: Template
@@ -70,8 +74,19 @@ public struct CompiledCatalog: Sendable {
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
         let compiled = CompiledCatalog(catalog: catalog, templates: templates, bootTemplates: bootTemplates,
                                        translatedIgnition: translatedIgnition, butaneOptions: butaneOptions,
-                                       translations: TranslationCache())
+                                       translations: TranslationCache(), shapes: ShapeCache(),
+                                       groupVariables: Self.groupVariables(catalog))
         return (compiled, diagnostics)
+    }
+
+    private static func groupVariables(_ catalog: Catalog) -> [String: [String: TemplateValue]] {
+        var variables: [String: [String: TemplateValue]] = [:]
+        for group in catalog.groups {
+            var data = group.metadata.mapValues(TemplateValue.init)
+            for (key, value) in group.selector { data[key.lowercased()] = .string(value) }
+            variables[group.id] = data
+        }
+        return variables
     }
 
     private static func diagnostic(_ finding: ButaneDiagnostic, _ path: String) -> Diagnostic {

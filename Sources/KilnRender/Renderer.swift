@@ -27,8 +27,16 @@ public struct Renderer: Sendable {
     public var catalog: Catalog { compiled.catalog }
 
     /// matchbox's template data: metadata, selectors, request.query and raw_query.
-    static func variables(_ match: Match, _ labels: Labels) -> TemplateValue {
-        .map(MachineVariables.collect(group: match.group, labels: labels).mapValues(TemplateValue.init))
+    func variables(_ match: Match, _ labels: Labels) -> TemplateValue {
+        guard var data = compiled.groupVariables[match.group.id] else {
+            return .map(MachineVariables.collect(group: match.group, labels: labels).mapValues(TemplateValue.init))
+        }
+        // As MachineVariables.collect, with the group's part converted once per load.
+        data["request"] = .map([
+            "query": .map(labels.values.mapValues { .string($0) }),
+            "raw_query": .string(labels.rawQuery),
+        ])
+        return .map(data)
     }
 
     /// The profile's boot configuration with its templates rendered. iPXE's
@@ -36,7 +44,7 @@ public struct Renderer: Sendable {
     public func boot(_ match: Match, _ labels: Labels) throws(RenderError) -> BootConfig? {
         guard let boot = match.profile.boot else { return nil }
         guard let templates = compiled.bootTemplates[match.profile.id] else { return boot }
-        let data = Self.variables(match, labels)
+        let data = variables(match, labels)
         do {
             return BootConfig(
                 kernel: try templates.kernel.render(data),
@@ -67,9 +75,20 @@ public struct Renderer: Sendable {
         guard let template = compiled.templates[TemplateKey(kind, file.id)] else {
             return .rendered(RenderedConfig(bytes: file.bytes, contentType: Self.plainText))
         }
+        let data = variables(match, labels)
         let text: String
         do {
-            text = try template.render(Self.variables(match, labels))
+            if kind == .ignition, compiled.shapes.isWorthShaping(file.id) {
+                let (trace, values) = try template.renderTrace(data)
+                let shape = compiled.shapes.shape(ShapeCache.Key(file: file.id, trace: trace)) {
+                    guard let text = try? template.renderShape(data, placeholder: IgnitionShape.placeholder).shape else { return nil }
+                    return IgnitionShape.compile(text, holes: values.count, options: compiled.butaneOptions)
+                }
+                if let json = shape?.fill(values) {
+                    return .rendered(RenderedConfig(bytes: json, contentType: Self.json))
+                }
+            }
+            text = try template.render(data)
         } catch {
             throw RenderError(description: error.description)
         }

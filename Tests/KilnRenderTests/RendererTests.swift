@@ -1,3 +1,5 @@
+import Foundation
+import KilnIgnition
 import KilnCore
 import Testing
 @testable import KilnRender
@@ -67,5 +69,158 @@ import Testing
         // Anything over a sixteenth of the byte budget is never kept.
         cache.store(String(repeating: "x", count: 100), [])
         #expect(cache.lookup(String(repeating: "x", count: 100)) == nil)
+    }
+}
+
+/// Per-machine Butane through shapes must answer exactly what rendering
+/// the full text and translating it answers, whatever the values.
+@Suite struct ShapedIgnitionTests {
+    static let template = """
+        variant: fcos
+        version: 1.5.0
+        passwd:
+          users:
+            - name: core
+              ssh_authorized_keys:
+        {{- range .keys}}
+                - {{.}}
+        {{- end}}
+        storage:
+          files:
+        {{- if .motd}}
+            - path: /etc/motd
+              contents:
+                inline: |
+                  {{.motd}}
+        {{- end}}
+            - path: /etc/hostname
+              contents:
+                inline: {{.hostname}}
+        systemd:
+          units:
+            - name: app.service
+              contents: |
+                [Service]
+                Environment=NODE={{.request.query.mac}} HOST={{.hostname}}
+        """
+
+    static func machines(_ metadata: [[String: JSONValue]]) -> Catalog {
+        var groups: [Group] = []
+        for (index, data) in metadata.enumerated() {
+            let mac = String(format: "52:54:00:00:00:%02x", index)
+            groups.append(Group(id: "m\(index)", profile: "p", selector: ["mac": mac], metadata: data))
+        }
+        return Catalog(groups: groups, profiles: [Profile(id: "p", ignitionID: "m.yaml", sourcePath: "profiles/p.json")],
+                       templates: [TemplateFile(kind: .ignition, id: "m.yaml", path: "ignition/m.yaml", bytes: Array(template.utf8))])
+    }
+
+    /// Each machine's answer against the full path, run twice so the
+    /// second pass is served from the shapes compiled by the first.
+    static func expectFullTranslation(_ catalog: Catalog) throws {
+        let compiled = try #require(CompiledCatalog.compile(catalog).0)
+        let renderer = Renderer(compiled)
+        let fullTemplate = try #require(compiled.templates[TemplateKey(.ignition, "m.yaml")])
+        for _ in 0..<2 {
+            for index in catalog.groups.indices {
+                let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
+                guard case .success(let match) = catalog.match(labels) else {
+                    Issue.record("machine \(index) did not match")
+                    continue
+                }
+                let text = try fullTemplate.render(renderer.variables(match, labels))
+                let expected = Result { try Butane.translate(text, options: compiled.butaneOptions).json }
+                let answered = Result { () throws -> [UInt8] in
+                    guard case .rendered(let config) = try renderer.config(.ignition, match, labels) else { return [] }
+                    return config.bytes
+                }
+                switch (expected, answered) {
+                case (.success(let want), .success(let got)):
+                    #expect(String(decoding: got, as: UTF8.self) == String(decoding: want, as: UTF8.self), "machine \(index)")
+                case (.failure, .failure):
+                    break
+                default:
+                    Issue.record("machine \(index): full translation \(expected), answer \(answered)")
+                }
+            }
+        }
+    }
+
+    @Test func machinesGetWhatAFullTranslationGives() throws {
+        let hostile = ["node-1.example.com", "a: b", "#x", "", "null", "it's \"q\"", "x\ny", "日本.example", "<&>", "- dash", "[x]", "true"]
+        var metadata: [[String: JSONValue]] = []
+        for (index, hostname) in hostile.enumerated() {
+            metadata.append([
+                "hostname": .string(hostname),
+                "keys": .array((0..<(index % 3)).map { .string("ssh-ed25519 AAAA\($0) user\(index)@example") }),
+                "motd": index % 2 == 0 ? .string("Welcome to \(hostname)") : .string(""),
+            ])
+        }
+        try Self.expectFullTranslation(Self.machines(metadata))
+    }
+
+    @Test func sharedShapesAreCompiledOnce() throws {
+        let metadata: [[String: JSONValue]] = (0..<20).map { index in
+            ["hostname": .string("node\(index)"), "keys": .array([.string("ssh-ed25519 AAAA key\(index)")]), "motd": .string("hi")]
+        }
+        let catalog = Self.machines(metadata)
+        try Self.expectFullTranslation(catalog)
+        let compiled = try #require(CompiledCatalog.compile(catalog).0)
+        let renderer = Renderer(compiled)
+        for index in 0..<20 {
+            let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
+            guard case .success(let match) = catalog.match(labels) else { continue }
+            _ = try renderer.config(.ignition, match, labels)
+        }
+        #expect(compiled.shapes.count == 1)
+    }
+
+    @Test func templatesWhoseShapesAreRefusedStillAnswer() throws {
+        // The hostname lands in a path, which Kiln reads: never shaped.
+        let catalog = Catalog(
+            groups: (0..<24).map { Group(id: "m\($0)", profile: "p", selector: ["mac": String(format: "52:54:00:00:00:%02x", $0)], metadata: ["hostname": .string("n\($0)")]) },
+            profiles: [Profile(id: "p", ignitionID: "m.yaml", sourcePath: "profiles/p.json")],
+            templates: [TemplateFile(kind: .ignition, id: "m.yaml", path: "ignition/m.yaml", bytes: Array("""
+                variant: fcos
+                version: 1.5.0
+                storage:
+                  files:
+                    - path: /etc/{{.hostname}}
+                {{- if eq .hostname "n3" "n5" "n7" "n9" "n11" "n13" "n15" "n17" "n19" "n21" "n23"}}
+                      mode: 0600
+                {{- end}}
+                """.utf8))])
+        let compiled = try #require(CompiledCatalog.compile(catalog).0)
+        let renderer = Renderer(compiled)
+        for index in 0..<24 {
+            let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
+            guard case .success(let match) = catalog.match(labels), case .rendered(let config) = try renderer.config(.ignition, match, labels) else {
+                Issue.record("machine \(index)")
+                continue
+            }
+            #expect(String(decoding: config.bytes, as: UTF8.self).contains("\"path\":\"/etc/n\(index)\""))
+        }
+        // Two shapes (with and without mode), both refused: far under the
+        // limit, so shaping is still tried; the limit itself is exercised
+        // by ShapeCacheTests.
+        #expect(compiled.shapes.count == 2)
+    }
+}
+
+@Suite struct ShapeCacheTests {
+    @Test func aTemplateRefusedOftenStopsBeingShaped() {
+        let cache = ShapeCache(maximumEntries: 8, refusalLimit: 3)
+        for trace in 0..<3 {
+            #expect(cache.isWorthShaping("t"))
+            _ = cache.shape(ShapeCache.Key(file: "t", trace: [trace])) { nil }
+        }
+        #expect(!cache.isWorthShaping("t"))
+        #expect(cache.isWorthShaping("other"))
+        #expect(cache.count == 3)
+    }
+
+    @Test func boundedInEntries() {
+        let cache = ShapeCache(maximumEntries: 4, refusalLimit: 100)
+        for trace in 0..<10 { _ = cache.shape(ShapeCache.Key(file: "t", trace: [trace])) { nil } }
+        #expect(cache.count == 4)
     }
 }
