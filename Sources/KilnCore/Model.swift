@@ -52,15 +52,19 @@ public struct Profile: Sendable, Equatable {
     public var ignitionID: String?
     public var cloudID: String?
     public var genericID: String?
+    /// Kiln's own field: what a config-drive ISO for this profile holds.
+    public var configDrive: ConfigDriveSpec?
     public var sourcePath: String
 
-    public init(id: String, name: String = "", boot: BootConfig? = nil, ignitionID: String? = nil, cloudID: String? = nil, genericID: String? = nil, sourcePath: String = "") {
+    public init(id: String, name: String = "", boot: BootConfig? = nil, ignitionID: String? = nil, cloudID: String? = nil, genericID: String? = nil,
+                configDrive: ConfigDriveSpec? = nil, sourcePath: String = "") {
         self.id = id
         self.name = name
         self.boot = boot
         self.ignitionID = ignitionID
         self.cloudID = cloudID
         self.genericID = genericID
+        self.configDrive = configDrive
         self.sourcePath = sourcePath
     }
 
@@ -70,6 +74,23 @@ public struct Profile: Sendable, Equatable {
         case .cloud: return cloudID
         case .generic: return genericID
         }
+    }
+}
+
+/// A profile's `config_drive`: which of its configs is the user data, and
+/// generic templates for the drive's other files.
+public struct ConfigDriveSpec: Sendable, Equatable {
+    /// Nil: the first of ignition, cloud and generic that the profile names.
+    public var userData: TemplateKind?
+    /// Generic template ids: OpenStack `network_data.json` / NoCloud
+    /// `network-config`, and NoCloud `vendor-data`.
+    public var networkDataID: String?
+    public var vendorDataID: String?
+
+    public init(userData: TemplateKind? = nil, networkDataID: String? = nil, vendorDataID: String? = nil) {
+        self.userData = userData
+        self.networkDataID = networkDataID
+        self.vendorDataID = vendorDataID
     }
 }
 

@@ -57,6 +57,28 @@ public enum ModelDecoder {
                 templateIDs[kind] = value
             }
         }
+        var configDrive: ConfigDriveSpec?
+        if fields.object("config_drive") != nil {
+            var spec = ConfigDriveSpec()
+            if let userData = fields.string("config_drive.user_data") {
+                if let kind = TemplateKind(rawValue: userData) {
+                    spec.userData = kind
+                } else {
+                    fields.fail("config_drive.user_data", "config_drive.user_data \"\(userData)\" must be ignition, cloud or generic")
+                }
+            }
+            for field in ["network_data_id", "vendor_data_id"] {
+                guard let value = fields.string("config_drive.\(field)"), !value.isEmpty else { continue }
+                if let problem = IdentifierRules.pathProblem(with: value) {
+                    fields.fail("config_drive.\(field)", "config_drive.\(field) \"\(value)\" \(problem)")
+                } else if field == "network_data_id" {
+                    spec.networkDataID = value
+                } else {
+                    spec.vendorDataID = value
+                }
+            }
+            configDrive = spec
+        }
         if let problem = IdentifierRules.problem(with: id) {
             fields.fail("id", "profile id \"\(id)\" \(problem)")
         }
@@ -64,7 +86,7 @@ public enum ModelDecoder {
         let profile = Profile(
             id: id, name: name, boot: boot,
             ignitionID: templateIDs[.ignition], cloudID: templateIDs[.cloud], genericID: templateIDs[.generic],
-            sourcePath: path)
+            configDrive: configDrive, sourcePath: path)
         return (profile, fields.diagnostics)
     }
 }

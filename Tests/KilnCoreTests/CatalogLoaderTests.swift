@@ -54,6 +54,28 @@ import Testing
         #expect(messages.contains { $0.hasPrefix("profiles/escape.json") && $0.contains("'..' components") })
     }
 
+    @Test func configDriveFieldsAreReadAndChecked() throws {
+        let good = try TemporaryDataDirectory(files: [
+            "profiles/p.json": #"{"config_drive": {"user_data": "cloud", "network_data_id": "net/eth.json", "vendor_data_id": "v.yaml"}}"#,
+        ])
+        defer { good.remove() }
+        let catalog = try #require(CatalogLoader(dataPath: good.path).load().catalog)
+        #expect(catalog.profiles["p"]?.configDrive == ConfigDriveSpec(userData: .cloud, networkDataID: "net/eth.json", vendorDataID: "v.yaml"))
+
+        let bad = try TemporaryDataDirectory(files: [
+            "profiles/kind.json": #"{"config_drive": {"user_data": "shell"}}"#,
+            "profiles/escape.json": #"{"config_drive": {"network_data_id": "../../etc/shadow"}}"#,
+            "profiles/type.json": #"{"config_drive": "yes"}"#,
+        ])
+        defer { bad.remove() }
+        let outcome = CatalogLoader(dataPath: bad.path).load()
+        #expect(outcome.catalog == nil)
+        let messages = outcome.diagnostics.errors.map(\.description)
+        #expect(messages.contains { $0.hasPrefix("profiles/kind.json:1:32") && $0.contains("must be ignition, cloud or generic") })
+        #expect(messages.contains { $0.hasPrefix("profiles/escape.json") && $0.contains("'..' components") })
+        #expect(messages.contains { $0.hasPrefix("profiles/type.json") && $0.contains("config_drive must be an object") })
+    }
+
     @Test func referencesAreCheckedButDoNotBlockTheLoad() throws {
         let data = try TemporaryDataDirectory(files: [
             "groups/a.json": #"{"profile": "nope"}"#,
