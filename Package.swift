@@ -36,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "KilnRender",
-            dependencies: ["KilnCore", "KilnTemplate", "KilnIgnition"],
+            dependencies: ["KilnCore", "KilnTemplate", "KilnIgnition", "KilnISO"],
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -51,6 +51,16 @@ let package = Package(
                 "KilnCore",
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        .target(
+            name: "KilnISO",
+            dependencies: ["CArchive", "KilnCore"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -69,6 +79,7 @@ let package = Package(
             name: "KilnHTTP",
             dependencies: [
                 "KilnCore",
+                "KilnISO",
                 "KilnRender",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -89,6 +100,7 @@ let package = Package(
                 "KilnCore",
                 "KilnHTTP",
                 "KilnIgnition",
+                "KilnISO",
                 "KilnRender",
                 "KilnTFTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -101,6 +113,12 @@ let package = Package(
             name: "TFTPDecoderFuzz",
             dependencies: ["KilnTFTP"],
             path: "Benchmarks/TFTPDecoderFuzz",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ConfigDriveBench",
+            dependencies: ["KilnISO"],
+            path: "Benchmarks/ConfigDriveBench",
             swiftSettings: strictSettings
         ),
         .target(
@@ -127,6 +145,11 @@ let package = Package(
         .testTarget(
             name: "KilnIgnitionTests",
             dependencies: ["KilnIgnition", "KilnTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnISOTests",
+            dependencies: ["KilnISO", "KilnCore", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
