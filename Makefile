@@ -9,11 +9,15 @@ TFTP_ADDRESS ?= 127.0.0.1:6969
 DATA_PATH ?= profiles
 ASSETS_PATH ?= assets
 
-# zlib gzips embedded Butane contents; pkg-config finds it for SwiftPM.
-BUILD_PACKAGES := zlib1g-dev pkg-config
-RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe
-TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition
-BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base
+# zlib gzips embedded Butane contents, libarchive writes ISO images;
+# pkg-config finds both for SwiftPM.
+BUILD_PACKAGES := zlib1g-dev libarchive-dev pkg-config
+RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe isolinux syslinux-common
+# ISO read-back: blkid (util-linux), isoinfo (genisoimage), xorriso, cloud-init's
+# own readers; the network-boot CD's loaders and QEMU to boot it.
+ISO_PACKAGES   := util-linux genisoimage xorriso cloud-init isolinux syslinux-common ipxe qemu-system-x86
+TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition $(ISO_PACKAGES)
+BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
 # Installs whichever of the named Debian packages are missing (as root, or with sudo).
@@ -60,6 +64,8 @@ run: assets build
 	@echo "  curl -i 'http://$(HTTP_ADDRESS)/ipxe?mac=nonsense'              # 400 with the reason"
 	@echo "  curl -r 0-99 http://$(HTTP_ADDRESS)/assets/ipxe/undionly.kpxe | xxd | head -2"
 	@echo "  curl -s tftp://$(TFTP_ADDRESS)/undionly.kpxe -o /tmp/undionly.kpxe  # TFTP, as a PXE ROM fetches iPXE"
+	@echo "  curl -o /tmp/node1.iso 'http://$(HTTP_ADDRESS)/configdrive.iso?mac=52:54:00:12:34:56&format=cidata'"
+	@echo "  curl -o /tmp/boot.iso http://$(HTTP_ADDRESS)/netboot.iso          # a CD that network-boots into Kiln"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln match --data-path $(DATA_PATH) mac=52:54:00:12:34:56"
 	@echo
 	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS) --tftp-address $(TFTP_ADDRESS)
@@ -79,6 +85,7 @@ bench:
 	$(call ensure_packages,$(BENCH_PACKAGES))
 	$(SWIFT) build -c release --product kiln
 	$(SWIFT) build -c release --product TFTPDecoderFuzz
+	$(SWIFT) build -c release --product ConfigDriveBench
 	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	python3 scripts/bench_tftp.py "$$($(SWIFT) build -c release --show-bin-path)/kiln"
@@ -86,6 +93,8 @@ bench:
 	bash scripts/bench_ignition.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	"$$($(SWIFT) build -c release --show-bin-path)/TFTPDecoderFuzz" 1000000
+	@echo
+	bash scripts/bench_iso.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln" "$$($(SWIFT) build -c release --show-bin-path)/ConfigDriveBench"
 
 clean:
 	rm -rf .build

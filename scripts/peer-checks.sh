@@ -162,6 +162,72 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT2/healthz" >/dev/null 
 check "--tftp-address '' turns TFTP off" log_has "tftp disabled" "$WORK/serve2.log"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 
+# --- ISO images -----------------------------------------------------------------
+# libarchive lays images out through a temporary file: nothing may be left in
+# TMPDIR, after success or failure, from the CLI or the server.
+mkdir -p "$WORK/tmp" "$WORK/iso"
+export_tmp() { env TMPDIR="$WORK/tmp" "$@"; }
+label_is() {  # label_is LABEL FILE: blkid's low-level probe reads LABEL
+    local got; got=$(blkid -p -s LABEL -o value "$2")
+    [ "$got" = "$1" ] || { echo "label $got, wanted $1"; return 1; }
+}
+check "kiln iso --help lists configdrive and netboot" contains "netboot" "$KILN" iso --help
+check "iso configdrive writes an OpenStack drive" export_tmp "$KILN" iso configdrive --data-path "$ROOT/profiles" -o "$WORK/iso/c2.iso" mac=52:54:00:12:34:56
+check "whose label reads back as config-2 (blkid -p)" label_is config-2 "$WORK/iso/c2.iso"
+check "iso configdrive --format cidata writes a NoCloud seed" export_tmp "$KILN" iso configdrive --data-path "$ROOT/profiles" --format cidata -o "$WORK/iso/nc.iso" mac=52:54:00:12:34:56
+check "whose label reads back as cidata (blkid -p)" label_is cidata "$WORK/iso/nc.iso"
+check "its user data is what kiln render ignition gives" bash -c '
+    xorriso -osirrox on -indev "$1" -extract /openstack/latest/user_data "$2/ud" >/dev/null 2>&1 &&
+    "$0" render ignition --data-path "$3/profiles" mac=52:54:00:12:34:56 | cmp - "$2/ud"' "$KILN" "$WORK/iso/c2.iso" "$WORK/iso" "$ROOT"
+check "iso configdrive exits 2 when the output cannot be written" exit_is 2 export_tmp "$KILN" iso configdrive --data-path "$ROOT/profiles" -o "$WORK/iso/missing-dir/x.iso" mac=52:54:00:12:34:56
+check "iso configdrive exits 2 with libarchive's reason when TMPDIR is unusable" contains "Couldn't create temporary file" env TMPDIR="$WORK/nonexistent" "$KILN" iso configdrive --data-path "$ROOT/profiles" -o "$WORK/iso/never.iso" mac=52:54:00:12:34:56
+check "and leaves no output file" test ! -e "$WORK/iso/never.iso"
+check "iso configdrive exits 1 when nothing matches" exit_is 1 export_tmp "$KILN" iso configdrive --data-path "$WORK/nodefault" -o "$WORK/iso/none.iso" mac=52:54:00:00:00:01
+check "iso netboot refuses a server that is not a URL" contains "is not an http:// or https:// URL" "$KILN" iso netboot --server 10.0.0.1 -o "$WORK/iso/n.iso"
+check "iso netboot names the missing boot loader's package" contains "Debian package isolinux" "$KILN" iso netboot --server http://10.0.0.1:8080 --isolinux "$WORK/nope.bin" -o "$WORK/iso/n.iso"
+
+PORT3=$(free_port)
+env TMPDIR="$WORK/tmp" "$KILN" serve --data-path "$ROOT/profiles" --assets-path "$ROOT/assets" --address "127.0.0.1:$PORT3" --tftp-address "" >"$WORK/serve3.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT3/healthz" >/dev/null && break; sleep 0.1; done
+check "GET /configdrive.iso serves a config-2 drive" curl -sf -o "$WORK/iso/h-c2.iso" "http://127.0.0.1:$PORT3/configdrive.iso?mac=52-54-00-12-34-56"
+check "the same bytes as kiln iso configdrive, apart from creation times" bash -c 'cmp -l "$0" "$1" | wc -l | awk "{exit !(\$1 < 200)}"' "$WORK/iso/c2.iso" "$WORK/iso/h-c2.iso"
+check "GET /configdrive.iso?format=cidata is labelled cidata" bash -c 'curl -sf -o "$1" "$0" && [ "$(blkid -p -s LABEL -o value "$1")" = cidata ]' "http://127.0.0.1:$PORT3/configdrive.iso?mac=52-54-00-12-34-56&format=cidata" "$WORK/iso/h-nc.iso"
+check "a bad format answers 400" contains "400" curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$PORT3/configdrive.iso?mac=52-54-00-12-34-56&format=udf"
+check "GET /netboot.iso serves the network-boot CD" curl -sf -o "$WORK/iso/net.iso" "http://127.0.0.1:$PORT3/netboot.iso"
+check "TMPDIR holds nothing after the CLI's and the server's images" bash -c '[ -z "$(ls -A "$0")" ] || { ls -la "$0"; exit 1; }' "$WORK/tmp"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+
+# The network-boot CD boots for real: QEMU (software emulation, no KVM) boots
+# ISOLINUX from the CD, iPXE gets an address from QEMU's user-mode network and
+# fetches /boot.ipxe and then /ipxe from a Kiln on loopback (10.0.2.2 from the
+# guest). Bounded: 120 s.
+if command -v qemu-system-x86_64 >/dev/null; then
+    PORT4=$(free_port)
+    "$KILN" serve --data-path "$ROOT/profiles" --assets-path "$ROOT/assets" --address "127.0.0.1:$PORT4" --tftp-address "" >"$WORK/serve4.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT4/healthz" >/dev/null && break; sleep 0.1; done
+    "$KILN" iso netboot --server "http://10.0.2.2:$PORT4" -o "$WORK/iso/qemu.iso"
+    started=$SECONDS
+    timeout 120 qemu-system-x86_64 -machine accel=tcg -m 256 -cdrom "$WORK/iso/qemu.iso" -boot d -display none -monitor none \
+        -serial "file:$WORK/qemu-serial.log" -no-reboot \
+        -netdev "user,id=n0" -device "e1000,netdev=n0,mac=52:54:00:12:34:56" >"$WORK/qemu.log" 2>&1 &
+    QEMU_PID=$!
+    booted=1
+    for _ in $(seq 1 1200); do
+        grep -q "GET /ipxe status=200 labels=mac=52:54:00:12:34:56" "$WORK/serve4.log" && { booted=0; break; }
+        kill -0 "$QEMU_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "     (QEMU reached /ipxe after $((SECONDS - started)) s)"
+    kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null
+    check "QEMU boots the CD: ISOLINUX, iPXE, DHCP, then GET /boot.ipxe" log_has "GET /boot.ipxe status=200" "$WORK/serve4.log"
+    check "and GET /ipxe for its MAC, matched to node1's profile" bash -c '[ "$0" -eq 0 ] && grep -q "GET /ipxe status=200 labels=mac=52:54:00:12:34:56.*group=node1 profile=flatcar-node1" "$1" || { cat "$1" "$2"; exit 1; }' "$booted" "$WORK/serve4.log" "$WORK/qemu.log"
+    kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+else
+    failed=$((failed + 1)); echo "FAIL qemu-system-x86_64 is not installed: make test installs qemu-system-x86"
+fi
+
 echo
 echo "peer-checks: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

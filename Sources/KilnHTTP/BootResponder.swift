@@ -1,5 +1,6 @@
 import Hummingbird
 import KilnCore
+import KilnISO
 import KilnRender
 import Logging
 import NIOCore
@@ -11,12 +12,17 @@ public struct BootResponder: Sendable {
     let assets: AssetResponder
     let metrics: KilnMetrics
     let logger: Logger
+    let iso: ISOEndpoints
 
-    public init(store: SnapshotStore<CompiledCatalog>, assetsPath: String, metrics: KilnMetrics, logger: Logger) {
+    /// - Parameter publicURL: Kiln's URL as machines reach it, for
+    ///   `/netboot.iso`; nil takes each request's Host.
+    public init(store: SnapshotStore<CompiledCatalog>, assetsPath: String, metrics: KilnMetrics, logger: Logger,
+                publicURL: String? = nil, netbootSources: NetbootSources? = nil) {
         self.store = store
         self.assets = AssetResponder(root: assetsPath)
         self.metrics = metrics
         self.logger = logger
+        self.iso = ISOEndpoints(publicURL: publicURL, netbootSources: netbootSources ?? NetbootSources.standard(assetsPath: assetsPath))
     }
 
     public func makeRouter() -> Router<BasicRequestContext> {
@@ -51,12 +57,18 @@ public struct BootResponder: Sendable {
         route(router, "/cloud", endpoint: "cloud") { request in
             configFile(request, kind: .cloud)
         }
+        route(router, "/configdrive.iso", endpoint: "configdrive") { request in
+            await configDriveISO(request)
+        }
+        route(router, "/netboot.iso", endpoint: "netboot") { request in
+            await iso.netboot(request)
+        }
         route(router, "/assets/**", endpoint: "assets", methods: [.get, .head]) { request in
             await assets.reply(to: request)
         }
         // Anything else: say what exists instead of an empty 404.
         route(router, "/**", endpoint: "unknown", methods: [.get, .head]) { request in
-            .failure(.notFound, "no endpoint \(request.uri.path); Kiln serves /boot.ipxe /ipxe /grub /metadata /ignition /generic /cloud /assets/ /metrics /healthz")
+            .failure(.notFound, "no endpoint \(request.uri.path); Kiln serves /boot.ipxe /ipxe /grub /metadata /ignition /generic /cloud /configdrive.iso /netboot.iso /assets/ /metrics /healthz")
         }
         return router
     }
@@ -105,13 +117,14 @@ public struct BootResponder: Sendable {
     /// Parses labels, matches, and hands the result on, or answers the
     /// failure: 503 before the first load, 400 for a bad MAC, 404 naming the
     /// labels or the missing profile.
-    private func matched(_ request: Request, _ answer: (Labels, Renderer, Match) -> Reply) -> Reply {
+    /// - Parameter query: the labels' query, when not the request's own.
+    private func matched(_ request: Request, query: String? = nil, _ answer: (Labels, Renderer, Match) -> Reply) -> Reply {
         guard let compiled = store.current else {
             return .failure(.serviceUnavailable, "data directory not loaded yet")
         }
         let labels: Labels
         do {
-            labels = try Labels(query: request.uri.query ?? "")
+            labels = try Labels(query: query ?? request.uri.query ?? "")
         } catch {
             var reply = Reply.failure(.badRequest, error.description)
             reply.rawQuery = request.uri.query
@@ -145,6 +158,39 @@ public struct BootResponder: Sendable {
             }
             return .text(render(boot))
         }
+    }
+
+    private func configDriveISO(_ request: Request) async -> Reply {
+        let (formatName, query) = ISOEndpoints.splitFormat(request.uri.query ?? "")
+        guard let format = ConfigDriveFormat(rawValue: formatName ?? ConfigDriveFormat.openStack.rawValue) else {
+            return .failure(.badRequest, "format \"\(formatName ?? "")\" is not \(ConfigDriveFormat.names)")
+        }
+        var contents: ConfigDriveContents?
+        var filename = ""
+        let reply = matched(request, query: query) { labels, renderer, match in
+            do throws(RenderError) {
+                switch try renderer.configDrive(match, labels) {
+                case .contents(let found):
+                    contents = found
+                    filename = (labels.values["mac"].map { $0.replacingOccurrences(of: ":", with: "-") } ?? match.group.id) + "-\(format.rawValue).iso"
+                    return .text("")
+                case .unavailable(let reason):
+                    return .failure(.notFound, reason)
+                }
+            } catch {
+                return .failure(.internalServerError, error.description)
+            }
+        }
+        guard let contents else { return reply }
+        var answer: Reply
+        switch await ISOEndpoints.build({ () throws(ISOError) in try ConfigDrive.build(format, contents) }) {
+        case .success(let image): answer = ISOEndpoints.reply(image, filename: filename)
+        case .failure(let error): answer = .failure(.internalServerError, "config drive: \(error)")
+        }
+        answer.labels = reply.labels
+        answer.group = reply.group
+        answer.profile = reply.profile
+        return answer
     }
 
     private func configFile(_ request: Request, kind: TemplateKind) -> Reply {

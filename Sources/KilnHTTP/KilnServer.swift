@@ -14,13 +14,17 @@ public struct KilnServer: Sendable {
         public var dataPath: String
         public var assetsPath: String
         public var pollInterval: Duration
+        /// Kiln's URL for /netboot.iso images; nil takes each request's Host.
+        public var publicURL: String?
 
-        public init(host: String = "127.0.0.1", port: Int = 8080, dataPath: String, assetsPath: String, pollInterval: Duration = .seconds(1)) {
+        public init(host: String = "127.0.0.1", port: Int = 8080, dataPath: String, assetsPath: String, pollInterval: Duration = .seconds(1),
+                    publicURL: String? = nil) {
             self.host = host
             self.port = port
             self.dataPath = dataPath
             self.assetsPath = assetsPath
             self.pollInterval = pollInterval
+            self.publicURL = publicURL
         }
     }
 
@@ -41,7 +45,8 @@ public struct KilnServer: Sendable {
         let reloader = CatalogReloader(
             loader: CatalogLoader(dataPath: configuration.dataPath), store: store, metrics: metrics,
             logger: logger, pollInterval: configuration.pollInterval)
-        let responder = BootResponder(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger)
+        let responder = BootResponder(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger,
+                                      publicURL: configuration.publicURL)
         let logger = self.logger
         let app = Application(
             router: responder.makeRouter(),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnCore
 import KilnHTTP
+import KilnISO
 import KilnTFTP
 import Logging
 import ServiceLifecycle
@@ -36,6 +37,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Largest TFTP block size granted, 8-65464 (env KILN_TFTP_MAX_BLKSIZE; default 1468, which avoids IP fragmentation on Ethernet).", valueName: "bytes"))
     var tftpMaxBlksize: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Kiln's URL as machines reach it, written into /netboot.iso images (env KILN_PUBLIC_URL; default http:// and the request's Host).", valueName: "url"))
+    var publicURL: String?
+
     @Flag(name: .long, help: "Serve every TFTP transfer from the listening port instead of one ephemeral port each (for NAT and containers; env KILN_TFTP_SINGLE_PORT=1).")
     var tftpSinglePort = false
 
@@ -62,8 +66,17 @@ struct ServeCommand: AsyncParsableCommand {
         if !FileManager.default.fileExists(atPath: assetsPath) {
             logger.warning("assets directory does not exist; /assets/ answers 404", metadata: ["assets_path": "\(assetsPath)"])
         }
+        var publicURL = Environment.value(self.publicURL, "KILN_PUBLIC_URL", default: "")
+        if !publicURL.isEmpty {
+            do {
+                publicURL = try NetbootISO.serverURL(publicURL)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
         let server = KilnServer(
-            configuration: .init(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath),
+            configuration: .init(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath,
+                                 publicURL: publicURL.isEmpty ? nil : publicURL),
             logger: logger)
         var services: [any Service] = []
         if let tftp = try tftpConfiguration(assetsPath: assetsPath) {

@@ -224,3 +224,67 @@ import Testing
         #expect(cache.count == 4)
     }
 }
+
+@Suite struct ConfigDriveRenderTests {
+    static func catalog(_ profile: Profile, metadata: [String: JSONValue] = [:]) -> Catalog {
+        Catalog(
+            groups: [Group(id: "g", profile: profile.id, selector: ["mac": "52:54:00:12:34:56"], metadata: metadata)],
+            profiles: [profile],
+            templates: [
+                TemplateFile(kind: .ignition, id: "m.ign", path: "ignition/m.ign", bytes: Array(#"{"ignition":{"version":"3.3.0"}}"#.utf8)),
+                TemplateFile(kind: .generic, id: "user.txt", path: "generic/user.txt", bytes: Array("#cloud-config\nhostname: {{.hostname}}\n".utf8)),
+                TemplateFile(kind: .generic, id: "net.json", path: "generic/net.json", bytes: Array(#"{"links":[{"id":"eth0","ethernet_mac_address":"{{.request.query.mac}}"}]}"#.utf8)),
+            ])
+    }
+
+    static func outcome(_ catalog: Catalog, _ query: String = "mac=52-54-00-12-34-56") throws -> Renderer.ConfigDriveOutcome {
+        let compiled = try #require(CompiledCatalog.compile(catalog).0)
+        let labels = try Labels(query: query)
+        guard case .success(let match) = catalog.match(labels) else { throw MatchFailure.noGroup(labels) }
+        return try Renderer(compiled).configDrive(match, labels)
+    }
+
+    @Test func userDataIsTheChosenConfigAndMetadataComesFromTheGroup() throws {
+        let profile = Profile(id: "p", ignitionID: "m.ign", genericID: "user.txt",
+                              configDrive: ConfigDriveSpec(userData: .generic, networkDataID: "net.json"))
+        let metadata: [String: JSONValue] = ["hostname": .string("node1"), "uuid": .string("u-1"), "ssh_authorized_keys": .array([.string("k1"), .string("k2")])]
+        guard case .contents(let contents) = try Self.outcome(Self.catalog(profile, metadata: metadata)) else {
+            Issue.record("no contents")
+            return
+        }
+        #expect(contents.userData == Array("#cloud-config\nhostname: node1\n".utf8))
+        #expect(contents.networkData == Array(#"{"links":[{"id":"eth0","ethernet_mac_address":"52:54:00:12:34:56"}]}"#.utf8))
+        #expect(contents.instanceID == "u-1")
+        #expect(contents.hostname == "node1")
+        #expect(contents.publicKeys == [.init(name: "key-1", key: "k1"), .init(name: "key-2", key: "k2")])
+    }
+
+    @Test func withoutAChoiceIgnitionComesFirstAndLabelsFillIn() throws {
+        let profile = Profile(id: "p", ignitionID: "m.ign", genericID: "user.txt")
+        guard case .contents(let contents) = try Self.outcome(Self.catalog(profile, metadata: ["public_keys": .object(["b": .string("kb"), "a": .string("ka")])]),
+                                                             "mac=52-54-00-12-34-56&hostname=from-label") else {
+            Issue.record("no contents")
+            return
+        }
+        #expect(contents.userData == Array(#"{"ignition":{"version":"3.3.0"}}"#.utf8))
+        #expect(contents.instanceID == "00000000-0000-0000-0000-525400123456")
+        #expect(contents.hostname == "from-label")
+        #expect(contents.publicKeys == [.init(name: "a", key: "ka"), .init(name: "b", key: "kb")])
+    }
+
+    @Test func nothingToPutOnTheDriveIsExplained() throws {
+        let cases: [(Profile, String)] = [
+            (Profile(id: "p"), "names no ignition_id, cloud_id or generic_id"),
+            (Profile(id: "p", ignitionID: "m.ign", configDrive: ConfigDriveSpec(userData: .cloud)), "has no cloud_id"),
+            (Profile(id: "p", ignitionID: "gone.ign"), "gone.ign"),
+            (Profile(id: "p", ignitionID: "m.ign", configDrive: ConfigDriveSpec(networkDataID: "nope.json")), "generic/nope.json"),
+        ]
+        for (profile, reason) in cases {
+            guard case .unavailable(let text) = try Self.outcome(Self.catalog(profile)) else {
+                Issue.record("expected a reason for \(profile)")
+                continue
+            }
+            #expect(text.contains(reason), "\(text)")
+        }
+    }
+}

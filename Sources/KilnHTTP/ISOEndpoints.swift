@@ -1,0 +1,104 @@
+import HTTPTypes
+import Hummingbird
+import KilnCore
+import KilnISO
+import KilnRender
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// `/configdrive.iso` and `/netboot.iso`. libarchive lays an image out
+/// through a temporary file and blocks, so images are made on NIO's
+/// thread pool, never on the threads that serve requests.
+struct ISOEndpoints: Sendable {
+    /// Kiln's URL for `/netboot.iso` images; nil takes it from each
+    /// request's Host.
+    let publicURL: String?
+    let netbootSources: NetbootSources
+    private let netbootImages = NetbootImageCache()
+
+    init(publicURL: String?, netbootSources: NetbootSources) {
+        self.publicURL = publicURL
+        self.netbootSources = netbootSources
+    }
+
+    static let contentType = "application/x-iso9660-image"
+
+    static func reply(_ image: [UInt8], filename: String) -> Reply {
+        var reply = Reply.bytes(image, contentType: contentType)
+        reply.headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
+        return reply
+    }
+
+    /// `format` chooses the layout and is not a label: the user data is
+    /// what the machine's other endpoints would give it.
+    static func splitFormat(_ query: String) -> (format: String?, rest: String) {
+        var format: String?
+        var rest: [Substring] = []
+        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
+            if part.hasPrefix("format=") {
+                if format == nil { format = String(part.dropFirst("format=".count)) }
+            } else {
+                rest.append(part)
+            }
+        }
+        return (format, rest.joined(separator: "&"))
+    }
+
+    static func build(_ work: @escaping @Sendable () throws(ISOError) -> [UInt8]) async -> Result<[UInt8], ISOError> {
+        do {
+            return .success(try await NIOThreadPool.singleton.runIfActive { try work() })
+        } catch let error as ISOError {
+            return .failure(error)
+        } catch {
+            return .failure(ISOError("the image could not be made: \(error)"))
+        }
+    }
+
+    func netboot(_ request: Request) async -> Reply {
+        let server: String
+        do {
+            if let publicURL {
+                server = publicURL
+            } else if let host = request.head.authority, !host.isEmpty {
+                server = try NetbootISO.serverURL("http://" + host)
+            } else {
+                return .failure(.badRequest, "no Host header to build the server URL from; start kiln serve with --public-url")
+            }
+        } catch {
+            return .failure(.badRequest, error.description)
+        }
+        if let cached = netbootImages.image(for: server) {
+            return Self.reply(cached, filename: "kiln-netboot.iso")
+        }
+        let sources = netbootSources
+        switch await Self.build({ () throws(ISOError) in try NetbootISO.build(server: server, sources: sources) }) {
+        case .success(let image):
+            netbootImages.store(image, for: server)
+            return Self.reply(image, filename: "kiln-netboot.iso")
+        case .failure(let error):
+            return .failure(.internalServerError, "netboot image: \(error)")
+        }
+    }
+}
+
+/// One image per server URL: every machine gets the same bytes. A few
+/// URLs at most (the names a server is reached by).
+final class NetbootImageCache: Sendable {
+    private let images = Mutex<[String: [UInt8]]>([:])
+
+    func image(for server: String) -> [UInt8]? {
+        images.withLock { $0[server] }
+    }
+
+    func store(_ image: [UInt8], for server: String) {
+        images.withLock { images in
+            if images.count >= 8 { images.removeAll() }
+            images[server] = image
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let contentDisposition = HTTPField.Name("Content-Disposition")!
+}
