@@ -54,10 +54,12 @@ public struct Profile: Sendable, Equatable {
     public var genericID: String?
     /// Kiln's own field: what a config-drive ISO for this profile holds.
     public var configDrive: ConfigDriveSpec?
+    /// Kiln's own fields: the CoreOS live ISO `/installer.iso` customises.
+    public var installer: InstallerSpec?
     public var sourcePath: String
 
     public init(id: String, name: String = "", boot: BootConfig? = nil, ignitionID: String? = nil, cloudID: String? = nil, genericID: String? = nil,
-                configDrive: ConfigDriveSpec? = nil, sourcePath: String = "") {
+                configDrive: ConfigDriveSpec? = nil, installer: InstallerSpec? = nil, sourcePath: String = "") {
         self.id = id
         self.name = name
         self.boot = boot
@@ -65,6 +67,7 @@ public struct Profile: Sendable, Equatable {
         self.cloudID = cloudID
         self.genericID = genericID
         self.configDrive = configDrive
+        self.installer = installer
         self.sourcePath = sourcePath
     }
 
@@ -91,6 +94,21 @@ public struct ConfigDriveSpec: Sendable, Equatable {
         self.userData = userData
         self.networkDataID = networkDataID
         self.vendorDataID = vendorDataID
+    }
+}
+
+/// A profile's installer ISO: `installer_iso` (a CoreOS live ISO under the
+/// assets directory), `installer_dest_device`, `installer_kargs_append`.
+public struct InstallerSpec: Sendable, Equatable {
+    public var baseISO: String
+    /// Install to this disk unattended; nil runs the config in the live system.
+    public var destinationDevice: String?
+    public var kernelArguments: [String]
+
+    public init(baseISO: String, destinationDevice: String? = nil, kernelArguments: [String] = []) {
+        self.baseISO = baseISO
+        self.destinationDevice = destinationDevice
+        self.kernelArguments = kernelArguments
     }
 }
 

@@ -79,6 +79,17 @@ public enum ModelDecoder {
             }
             configDrive = spec
         }
+        var installer: InstallerSpec?
+        if let iso = fields.string("installer_iso"), !iso.isEmpty {
+            if let problem = IdentifierRules.pathProblem(with: iso) {
+                fields.fail("installer_iso", "installer_iso \"\(iso)\" \(problem)")
+            }
+            let device = fields.string("installer_dest_device")
+            if let device, !device.hasPrefix("/dev/") {
+                fields.fail("installer_dest_device", "installer_dest_device \"\(device)\" must be a /dev/ path")
+            }
+            installer = InstallerSpec(baseISO: iso, destinationDevice: device, kernelArguments: fields.stringArray("installer_kargs_append") ?? [])
+        }
         if let problem = IdentifierRules.problem(with: id) {
             fields.fail("id", "profile id \"\(id)\" \(problem)")
         }
@@ -86,7 +97,7 @@ public enum ModelDecoder {
         let profile = Profile(
             id: id, name: name, boot: boot,
             ignitionID: templateIDs[.ignition], cloudID: templateIDs[.cloud], genericID: templateIDs[.generic],
-            configDrive: configDrive, sourcePath: path)
+            configDrive: configDrive, installer: installer, sourcePath: path)
         return (profile, fields.diagnostics)
     }
 }
