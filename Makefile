@@ -15,9 +15,9 @@ BUILD_PACKAGES := zlib1g-dev libarchive-dev pkg-config
 RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe isolinux syslinux-common
 # ISO read-back: blkid (util-linux), isoinfo (genisoimage), xorriso, cloud-init's
 # own readers; the network-boot CD's loaders and QEMU to boot it.
-ISO_PACKAGES   := util-linux genisoimage xorriso cloud-init isolinux syslinux-common ipxe qemu-system-x86
+ISO_PACKAGES   := util-linux genisoimage xorriso cloud-init isolinux syslinux-common ipxe qemu-system-x86 xz-utils cpio
 TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition $(ISO_PACKAGES)
-BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux
+BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
 # Installs whichever of the named Debian packages are missing (as root, or with sudo).
@@ -95,6 +95,8 @@ bench:
 	"$$($(SWIFT) build -c release --show-bin-path)/TFTPDecoderFuzz" 1000000
 	@echo
 	bash scripts/bench_iso.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln" "$$($(SWIFT) build -c release --show-bin-path)/ConfigDriveBench"
+	@echo
+	bash scripts/bench_installer.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 
 clean:
 	rm -rf .build

@@ -159,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnHTTPTests",
-            dependencies: ["KilnHTTP", "KilnCore", "KilnTestSupport"],
+            dependencies: ["KilnHTTP", "KilnCore", "KilnISO", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -198,6 +198,29 @@ check "GET /netboot.iso serves the network-boot CD" curl -sf -o "$WORK/iso/net.i
 check "TMPDIR holds nothing after the CLI's and the server's images" bash -c '[ -z "$(ls -A "$0")" ] || { ls -la "$0"; exit 1; }' "$WORK/tmp"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 
+# --- Installer ISOs ------------------------------------------------------------------
+FIXTURE="$ROOT/../shared/fixtures/coreos-iso/embed-areas-2023-07.x86_64.iso.xz"
+if [ -f "$FIXTURE" ]; then
+    xz -dc "$FIXTURE" >"$WORK/iso/live.iso"
+    echo '{"ignition":{"version":"3.3.0"}}' >"$WORK/iso/small.ign"
+    check "iso show reads a shipped ISO: default arguments, nothing embedded" contains "ignition: (none embedded)" "$KILN" iso show "$WORK/iso/live.iso"
+    check "iso installer embeds a config and appends arguments" "$KILN" iso installer --base "$WORK/iso/live.iso" --ignition "$WORK/iso/small.ign" --kargs-append console=ttyS0 --dest-device /dev/sda -o "$WORK/iso/custom.iso"
+    check "iso show prints the appended argument" contains "ignition.platform.id=metal console=ttyS0" "$KILN" iso show "$WORK/iso/custom.iso"
+    check "and the live config that installs to /dev/sda" contains "/etc/coreos/installer.d/0000-kiln.yaml" "$KILN" iso show --ignition-only "$WORK/iso/custom.iso"
+    check "the ISO keeps its size" test "$(stat -c %s "$WORK/iso/custom.iso")" -eq "$(stat -c %s "$WORK/iso/live.iso")"
+    check "iso installer renders the machine's config from the data directory" bash -c '
+        "$0" iso installer --base "$1/live.iso" --data-path "$2/profiles" -o "$1/node1.iso" mac=52:54:00:12:34:56 &&
+        "$0" iso show --ignition-only "$1/node1.iso" | cmp - <("$0" render ignition --data-path "$2/profiles" mac=52:54:00:12:34:56)' "$KILN" "$WORK/iso" "$ROOT"
+    check "iso reset restores the shipped bytes (sha256)" bash -c '"$0" iso reset "$1" && [ "$(sha256sum <"$1")" = "$(sha256sum <"$2")" ]' "$KILN" "$WORK/iso/custom.iso" "$WORK/iso/live.iso"
+    head -c 400000 /dev/urandom | base64 -w0 | sed 's/^/{"ignition":{"version":"3.3.0"},"x":"/; s/$/"}/' >"$WORK/iso/huge.ign"
+    check "an oversized config exits 2 and says how big the area is" contains "embed area holds 262144" "$KILN" iso installer --base "$WORK/iso/live.iso" --ignition "$WORK/iso/huge.ign" -o "$WORK/iso/huge.iso"
+    check "and writes nothing, not even a temporary file" bash -c '[ ! -e "$0/huge.iso" ] && ! ls -A "$0" | grep -q kiln-' "$WORK/iso"
+    check "a base that is not a CoreOS live ISO is refused" contains "has no CoreOS embed area" "$KILN" iso installer --base "$WORK/iso/c2.iso" --ignition "$WORK/iso/small.ign" -o "$WORK/iso/x.iso"
+    check "iso installer needs --ignition or labels (exit 64)" exit_is 64 "$KILN" iso installer --base "$WORK/iso/live.iso" -o "$WORK/iso/x.iso"
+else
+    echo "skip installer ISO checks: ../shared/fixtures is absent"
+fi
+
 # The network-boot CD boots for real: QEMU (software emulation, no KVM) boots
 # ISOLINUX from the CD, iPXE gets an address from QEMU's user-mode network and
 # fetches /boot.ipxe and then /ipxe from a Kiln on loopback (10.0.2.2 from the

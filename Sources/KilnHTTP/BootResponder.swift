@@ -60,6 +60,12 @@ public struct BootResponder: Sendable {
         route(router, "/configdrive.iso", endpoint: "configdrive") { request in
             await configDriveISO(request)
         }
+        route(router, "/installer.iso", endpoint: "installer", methods: [.get, .head]) { request in
+            await installerISO(request)
+        }
+        route(router, "/ignition.img", endpoint: "ignition.img") { request in
+            ignitionInitrd(request)
+        }
         route(router, "/netboot.iso", endpoint: "netboot") { request in
             await iso.netboot(request)
         }
@@ -68,7 +74,7 @@ public struct BootResponder: Sendable {
         }
         // Anything else: say what exists instead of an empty 404.
         route(router, "/**", endpoint: "unknown", methods: [.get, .head]) { request in
-            .failure(.notFound, "no endpoint \(request.uri.path); Kiln serves /boot.ipxe /ipxe /grub /metadata /ignition /generic /cloud /configdrive.iso /netboot.iso /assets/ /metrics /healthz")
+            .failure(.notFound, "no endpoint \(request.uri.path); Kiln serves /boot.ipxe /ipxe /grub /metadata /ignition /generic /cloud /configdrive.iso /netboot.iso /installer.iso /ignition.img /assets/ /metrics /healthz")
         }
         return router
     }
@@ -187,6 +193,57 @@ public struct BootResponder: Sendable {
         case .success(let image): answer = ISOEndpoints.reply(image, filename: filename)
         case .failure(let error): answer = .failure(.internalServerError, "config drive: \(error)")
         }
+        answer.labels = reply.labels
+        answer.group = reply.group
+        answer.profile = reply.profile
+        return answer
+    }
+
+    /// The machine's rendered Ignition, or the reply explaining why not.
+    private func machineIgnition(_ request: Request, _ also: (Match) -> Reply?) -> (Reply, [UInt8]?) {
+        var ignition: [UInt8]?
+        let reply = matched(request) { labels, renderer, match in
+            if let refusal = also(match) { return refusal }
+            do throws(RenderError) {
+                switch try renderer.config(.ignition, match, labels) {
+                case .rendered(let config):
+                    ignition = config.bytes
+                    return .text("")
+                case .missing(let failure):
+                    return .failure(.notFound, failure.description)
+                }
+            } catch {
+                return .failure(.internalServerError, error.description)
+            }
+        }
+        return (reply, ignition)
+    }
+
+    /// An initrd holding the machine's `config.ign`, for kernels booted
+    /// with it as an extra initrd (the PXE counterpart of the ISO embed).
+    private func ignitionInitrd(_ request: Request) -> Reply {
+        let (reply, ignition) = machineIgnition(request) { _ in nil }
+        guard let ignition else { return reply }
+        var answer: Reply
+        do {
+            answer = .bytes(try Initrd.build([ISOFile("config.ign", ignition)]), contentType: "application/octet-stream")
+        } catch {
+            answer = .failure(.internalServerError, "initrd: \(error)")
+        }
+        answer.labels = reply.labels
+        answer.group = reply.group
+        answer.profile = reply.profile
+        return answer
+    }
+
+    private func installerISO(_ request: Request) async -> Reply {
+        var spec: InstallerSpec?
+        let (reply, ignition) = machineIgnition(request) { match in
+            spec = match.profile.installer
+            return spec == nil ? .failure(.notFound, "profile \"\(match.profile.id)\" has no installer_iso") : nil
+        }
+        guard let ignition, let spec else { return reply }
+        var answer = await iso.installer(request, ignition: ignition, spec: spec, assetsRoot: assets.root)
         answer.labels = reply.labels
         answer.group = reply.group
         answer.profile = reply.profile

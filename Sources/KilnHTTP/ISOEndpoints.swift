@@ -6,6 +6,7 @@ import KilnRender
 import NIOCore
 import NIOPosix
 import Synchronization
+import _NIOFileSystem
 
 /// `/configdrive.iso` and `/netboot.iso`. libarchive lays an image out
 /// through a temporary file and blocks, so images are made on NIO's
@@ -53,6 +54,72 @@ struct ISOEndpoints: Sendable {
         } catch {
             return .failure(ISOError("the image could not be made: \(error)"))
         }
+    }
+
+    /// The base ISO streamed with the machine's customisation laid over it:
+    /// memory stays at one chunk whatever the ISO's size.
+    func installer(_ request: Request, ignition: [UInt8], spec: InstallerSpec, assetsRoot: String?) async -> Reply {
+        guard let assetsRoot else { return .failure(.notFound, "installer_iso \(spec.baseISO): the assets directory does not exist") }
+        let base: String
+        do throws(ConfinedFile.Refusal) {
+            let components = try ConfinedFile.check(spec.baseISO.split(separator: "/").map { Array($0.utf8) })
+            base = try ConfinedFile.resolve(components, root: assetsRoot, displayName: spec.baseISO).path
+        } catch {
+            return .failure(.notFound, "installer_iso \(spec.baseISO): \(error.description) in the assets directory")
+        }
+        let prepared: Prepared
+        do {
+            prepared = try await NIOThreadPool.singleton.runIfActive { try Self.prepare(base: base, ignition: ignition, spec: spec) }
+        } catch {
+            return .failure(.internalServerError, "installer_iso \(spec.baseISO): \(error)")
+        }
+        let layout = prepared.layout
+        let patches = prepared.patches
+        let size = Int64(layout.size)
+        var headers = HTTPFields()
+        headers[.contentType] = Self.contentType
+        headers[.contentDisposition] = "attachment; filename=\"\(Self.filename(spec.baseISO))\""
+        headers[.contentLength] = String(size)
+        guard request.method != .head else { return Reply(status: .ok, headers: headers) }
+        let body = ResponseBody(contentLength: Int(size)) { writer in
+            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(base)) { handle in
+                // One chunk read, patched and written at a time: a read-ahead
+                // stream kept dozens of megabytes in flight per download.
+                var offset: Int64 = 0
+                while offset < size {
+                    var chunk = try await handle.readChunk(fromAbsoluteOffset: offset, length: .bytes(min(Int64(Self.chunkLength), size - offset)))
+                    guard chunk.readableBytes > 0 else { throw ISOError("\(base) changed size while being sent") }
+                    let start = chunk.readerIndex
+                    InstallerISO.overlay(patches, offset: UInt64(offset), count: chunk.readableBytes) { at, bytes in
+                        chunk.setBytes(bytes, at: start + at)
+                    }
+                    offset += Int64(chunk.readableBytes)
+                    try await writer.write(chunk)
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Reply(status: .ok, headers: headers, body: body)
+    }
+
+    static let chunkLength = 1024 * 1024
+
+    struct Prepared: Sendable {
+        var layout: InstallerLayout
+        var patches: [ISOPatch]
+    }
+
+    /// Reads the base's layout and builds the patches (blocking file reads).
+    static func prepare(base: String, ignition: [UInt8], spec: InstallerSpec) throws -> Prepared {
+        let layout = try InstallerISO.layout(of: base)
+        let patches = try InstallerISO.patches(layout, ignition: ignition, destinationDevice: spec.destinationDevice,
+                                               kernelArguments: spec.kernelArguments)
+        return Prepared(layout: layout, patches: patches)
+    }
+
+    static func filename(_ base: String) -> String {
+        let name = base.split(separator: "/").last.map(String.init) ?? "installer.iso"
+        return name.filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
     }
 
     func netboot(_ request: Request) async -> Reply {

@@ -7,8 +7,8 @@ import KilnRender
 struct ISOCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "iso",
-        abstract: "Bake ISO images: a machine's config drive, or a network-boot CD for machines that cannot PXE.",
-        subcommands: [ConfigDriveCommand.self, NetbootCommand.self]
+        abstract: "Bake ISO images: config drives, a network-boot CD, and CoreOS installer ISOs with a machine's Ignition.",
+        subcommands: [ConfigDriveCommand.self, NetbootCommand.self, InstallerCommand.self, ShowCommand.self, ResetCommand.self]
     )
 }
 
@@ -145,5 +145,167 @@ struct NetbootCommand: ParsableCommand {
             throw ExitCode(2)
         }
         try writeImage(image, to: output, command: "netboot")
+    }
+}
+
+struct InstallerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "installer",
+        abstract: "Customise a CoreOS live ISO: embed an Ignition config and append kernel arguments, as coreos-installer iso customize does.",
+        discussion: """
+            The config comes from --ignition FILE, or is the Ignition the data directory renders for the machine \
+            named by key=value labels (then the profile's installer_dest_device and installer_kargs_append apply \
+            unless given here). With --dest-device the ISO installs that config to the disk without asking; \
+            without, the config runs in the live system. Only the embed and kernel-argument areas change: every \
+            other byte of the base stays as it is.
+            Example: kiln iso installer --base fedora-coreos-live.iso --ignition node1.ign --dest-device /dev/sda -o node1.iso
+            Exit status: 0 on success; 1 when no group matches or the profile has no Ignition; 2 when the base is \
+            not a CoreOS live ISO, the config does not fit, or the output cannot be written; 3 when a template fails.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: ArgumentHelp("The CoreOS live ISO to start from.", valueName: "file"))
+    var base: String
+
+    @Option(help: ArgumentHelp("The Ignition config to embed (instead of rendering one for a machine).", valueName: "file"))
+    var ignition: String?
+
+    @Option(name: .customLong("kargs-append"), help: ArgumentHelp("A kernel argument to append to the live system's defaults (repeatable).", valueName: "arg"))
+    var kargsAppend: [String] = []
+
+    @Option(help: ArgumentHelp("Install to this disk without asking, e.g. /dev/sda.", valueName: "device"))
+    var destDevice: String?
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Where to write the customised ISO (written atomically).", valueName: "FILE"))
+    var output: String
+
+    @Argument(help: ArgumentHelp("The machine's labels, when the config is rendered from the data directory.", valueName: "key=value"))
+    var labels: [String] = []
+
+    func validate() throws {
+        if (ignition == nil) == labels.isEmpty {
+            throw ValidationError("give either --ignition FILE or the machine's labels (for example mac=52:54:00:12:34:56)")
+        }
+    }
+
+    func run() throws {
+        var config: [UInt8]
+        var device = destDevice
+        var arguments = kargsAppend
+        if let ignition {
+            guard let data = FileManager.default.contents(atPath: ignition) else {
+                printError("kiln iso installer: cannot read \(ignition)")
+                throw ExitCode(2)
+            }
+            config = [UInt8](data)
+        } else {
+            let (rendered, profile) = try renderIgnition()
+            config = rendered
+            if device == nil { device = profile.installer?.destinationDevice }
+            if arguments.isEmpty { arguments = profile.installer?.kernelArguments ?? [] }
+        }
+        do {
+            let layout = try InstallerISO.layout(of: base)
+            let patches = try InstallerISO.patches(layout, ignition: config, destinationDevice: device, kernelArguments: arguments)
+            try InstallerISO.write(base: base, patches: patches, to: output)
+        } catch {
+            printError("kiln iso installer: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    private func renderIgnition() throws -> ([UInt8], Profile) {
+        let labels = try parseLabels(self.labels)
+        let catalog = try loadCatalogOrExit(data)
+        let (compiled, templateErrors) = CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files")
+        guard let compiled else {
+            for diagnostic in templateErrors { printError(diagnostic.description) }
+            throw ExitCode(2)
+        }
+        let match: Match
+        switch catalog.match(labels) {
+        case .success(let found): match = found
+        case .failure(let failure):
+            printError("kiln: \(failure)")
+            throw ExitCode(1)
+        }
+        do {
+            switch try Renderer(compiled).config(.ignition, match, labels) {
+            case .rendered(let config): return (config.bytes, match.profile)
+            case .missing(let failure):
+                printError("kiln: \(failure)")
+                throw ExitCode(1)
+            }
+        } catch let error as RenderError {
+            printError("kiln: \(error)")
+            throw ExitCode(3)
+        }
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print what a CoreOS live ISO has embedded: its Ignition config and kernel arguments.",
+        discussion: "Exit status: 0; 2 when the file is not a CoreOS live ISO or its embed area does not read."
+    )
+
+    @Flag(help: "Print only the embedded Ignition config (nothing when there is none).")
+    var ignitionOnly = false
+
+    @Argument(help: ArgumentHelp("The ISO.", valueName: "FILE"))
+    var file: String
+
+    func run() throws {
+        let contents: InstallerContents
+        do {
+            contents = try InstallerISO.show(file)
+        } catch {
+            printError("kiln iso show: \(error)")
+            throw ExitCode(2)
+        }
+        if ignitionOnly {
+            if let ignition = contents.ignition { FileHandle.standardOutput.write(Data(ignition)) }
+            return
+        }
+        if let arguments = contents.kernelArguments {
+            print("kernel arguments: \(arguments)")
+            if let defaults = contents.defaultKernelArguments, defaults != arguments { print("default arguments: \(defaults)") }
+        } else {
+            print("kernel arguments: (this ISO has no kernel argument areas)")
+        }
+        guard let ignition = contents.ignition else {
+            print(contents.initrdFiles.isEmpty ? "ignition: (none embedded)" : "ignition: (none; the embedded initrd holds \(contents.initrdFiles.joined(separator: ", ")))")
+            return
+        }
+        print("embedded initrd: \(contents.initrdFiles.joined(separator: ", "))")
+        print("ignition (\(ignition.count) bytes):")
+        print(String(decoding: ignition, as: UTF8.self), terminator: ignition.last == UInt8(ascii: "\n") ? "" : "\n")
+    }
+}
+
+struct ResetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Restore a customised CoreOS live ISO: empty embed area, default kernel arguments.",
+        discussion: "Rewrites FILE atomically (or writes --output instead). Exit status: 0; 2 when the file is not a CoreOS live ISO or cannot be written."
+    )
+
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write the restored ISO here instead of replacing FILE.", valueName: "FILE"))
+    var output: String?
+
+    @Argument(help: ArgumentHelp("The ISO.", valueName: "FILE"))
+    var file: String
+
+    func run() throws {
+        do {
+            let patches = try InstallerISO.resetPatches(try InstallerISO.layout(of: file))
+            try InstallerISO.write(base: file, patches: patches, to: output ?? file)
+        } catch {
+            printError("kiln iso reset: \(error)")
+            throw ExitCode(2)
+        }
     }
 }
