@@ -132,8 +132,8 @@ check "TFTP transfers are logged" log_has "tftp transfer complete"
 check "TFTP refuses a traversal with error 2" contains "Error code 2" tftp 127.0.0.1 "$TFTP_PORT" -c get ../secret "$WORK/secret"
 check "and logs the refusal" log_has "error_code=2 file=../secret"
 check "TFTP traffic is in /metrics" contains "kiln_tftp_transfers_completed_total 2" curl -sf "http://127.0.0.1:$PORT/metrics"
-check "each request is logged with labels, group and profile" \
-    log_has "GET /ipxe status=200 labels=mac=52:54:00:12:34:56 group=node1 profile=flatcar-node1"
+check "each request is logged with labels, group, profile and client address" \
+    log_has "GET /ipxe status=200 labels=mac=52:54:00:12:34:56 group=node1 profile=flatcar-node1 client=127.0.0.1"
 
 # SIGHUP reloads at once (the poller would too, within a second: look for the reason).
 sed -i 's/"flatcar.autologin",/"flatcar.autologin", "reloaded.by=sighup",/' "$WORK/data/profiles/flatcar-node1.json"

@@ -25,8 +25,8 @@ public struct BootResponder: Sendable {
         self.iso = ISOEndpoints(publicURL: publicURL, netbootSources: netbootSources ?? NetbootSources.standard(assetsPath: assetsPath))
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Router<KilnRequestContext> {
+        let router = Router(context: KilnRequestContext.self)
         route(router, "/", endpoint: "root") { _ in .text("kiln\n") }
         route(router, "/healthz", endpoint: "healthz") { _ in
             store.current == nil ? .failure(.serviceUnavailable, "data directory not loaded yet") : .text("ok\n")
@@ -80,20 +80,20 @@ public struct BootResponder: Sendable {
     }
 
     private func route(
-        _ router: Router<BasicRequestContext>, _ path: RouterPath, endpoint: String,
+        _ router: Router<KilnRequestContext>, _ path: RouterPath, endpoint: String,
         methods: [HTTPRequest.Method] = [.get],
         _ handler: @escaping @Sendable (Request) async -> Reply
     ) {
         for method in methods {
-            router.on(path, method: method) { request, _ in
+            router.on(path, method: method) { request, context in
                 let reply = await handler(request)
-                record(request, endpoint: endpoint, reply: reply)
+                record(request, endpoint: endpoint, reply: reply, client: context.remoteAddress)
                 return reply.response()
             }
         }
     }
 
-    private func record(_ request: Request, endpoint: String, reply: Reply) {
+    private func record(_ request: Request, endpoint: String, reply: Reply, client: SocketAddress?) {
         metrics.request(endpoint: endpoint, status: Int(reply.status.code))
         if let group = reply.group { metrics.matched(group: group) }
         let level: Logger.Level = reply.status.code >= 500 ? .error : (reply.reason != nil ? .warning : .info)
@@ -117,6 +117,7 @@ public struct BootResponder: Sendable {
         field("group", reply.group)
         field("profile", reply.profile)
         field("reason", reply.reason)
+        field("client", client?.ipAddress)
         logger.log(level: level, "\(line)")
     }
 
