@@ -17,6 +17,9 @@ RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe isolinux syslinux-
 # own readers; the network-boot CD's loaders and QEMU to boot it.
 ISO_PACKAGES   := util-linux genisoimage xorriso cloud-init isolinux syslinux-common ipxe qemu-system-x86 xz-utils cpio
 TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition $(ISO_PACKAGES)
+# make e2e: QEMU with iPXE ROMs, dnsmasq for DHCP, busybox and cpio for the
+# guests' initramfs; the guest kernel is downloaded and unpacked by the script.
+E2E_PACKAGES   := qemu-system-x86 ipxe-qemu dnsmasq-base busybox-static cpio gzip xz-utils iproute2 curl python3
 BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
@@ -30,11 +33,12 @@ define ensure_packages
 	fi
 endef
 
-.PHONY: help run build release test peer-checks bench assets clean
+.PHONY: help run build release test peer-checks e2e bench assets clean
 
 help:
 	@echo "make run    - install what is missing, build, serve profiles/ and assets/ on $(HTTP_ADDRESS)"
 	@echo "make test   - install what tests need, run swift test and the real-peer checks"
+	@echo "make e2e    - boot QEMU guests through Kiln in a network namespace (root; run by make test)"
 	@echo "make bench  - release build, wrk against Kiln and nginx, print the ratios"
 
 # iPXE binaries come from Debian's ipxe package, copied at set-up, never committed.
@@ -75,6 +79,16 @@ test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+	@if [ ! -e /dev/net/tun ]; then echo "make e2e skipped: /dev/net/tun is missing"; \
+	elif ! apt-cache show qemu-system-x86 >/dev/null 2>&1; then echo "make e2e skipped: apt cannot install qemu-system-x86"; \
+	else $(MAKE) --no-print-directory e2e; fi
+
+# The rack test needs network namespaces and taps, so root (or sudo).
+e2e:
+	$(call ensure_packages,$(E2E_PACKAGES))
+	@apt-cache depends linux-image-cloud-amd64 >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get update -qq; }
+	$(SWIFT) build --product kiln
+	bash scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 
 peer-checks:
 	$(call ensure_packages,$(TEST_PACKAGES))

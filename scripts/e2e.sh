@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# make e2e: virtual machines network-boot through Kiln the way a rack does.
+#
+# A network namespace holds a bridge with one tap per guest. Inside it run
+# dnsmasq as the DHCP server only (--port=0, no DNS, no TFTP) and `kiln serve`
+# (HTTP and TFTP on the bridge address). QEMU guests (software emulation: iPXE
+# hangs under KVM on these machines) boot from their virtio NIC, whose option
+# ROM is iPXE:
+#   DHCP (dnsmasq) -> first stage over TFTP from Kiln, or an HTTP URL
+#   -> /boot.ipxe -> /ipxe matched by MAC -> kernel and initramfs from /assets
+#   -> the initramfs (busybox, built here) brings up virtio-net with udhcpc,
+#      fetches the Ignition URL from its kernel command line, prints the config
+#      between markers on the serial console and powers off.
+# Two guests must boot their own profiles and print exactly what
+# `kiln render ignition` gives for their MAC. Three more are broken on purpose
+# (a TFTP file that does not exist, a MAC no group matches, an Ignition
+# template that fails) and must fail at that stage, with a message naming it.
+# Everything is bounded in time and removed on every exit path.
+set -uo pipefail
+KILN=$(realpath "${1:?usage: e2e.sh path/to/kiln}")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" -ne 0 ]; then exec sudo -E bash "$0" "$KILN"; fi
+
+GUEST_SECONDS=${E2E_GUEST_SECONDS:-240}
+CACHE="$ROOT/.build/e2e-cache"
+WORK=$(mktemp -d /tmp/kiln-e2e.XXXXXX)
+NS="kiln-e2e-$$"
+SERVER=10.33.0.1
+STARTED=$(date +%s.%N)
+PIDS=()
+
+elapsed() { python3 -c "import time; print(f'{time.time() - $STARTED:6.1f}')"; }
+say() { echo "[$(elapsed)s] $*"; }
+fail() { say "FAIL: $*"; exit 1; }
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    # Whatever still runs in the namespace (a process that outlived its
+    # parent) goes too, or the namespace would live on with it.
+    ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    ip netns del "$NS" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for tool in qemu-system-x86_64 dnsmasq busybox cpio gzip ip dpkg-deb apt-get; do
+    command -v "$tool" >/dev/null || fail "setup: $tool is not installed (make e2e installs it)"
+done
+[ -e /dev/net/tun ] || fail "setup: /dev/net/tun is missing"
+
+# --- The guest's kernel: Debian's cloud kernel, unpacked, not installed. -----
+mkdir -p "$CACHE"
+KERNEL_PACKAGE=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$KERNEL_PACKAGE" ] || fail "setup: apt knows no linux-image-cloud-amd64 (run apt-get update)"
+if [ ! -d "$CACHE/$KERNEL_PACKAGE" ]; then
+    (cd "$CACHE" && apt-get download "$KERNEL_PACKAGE" >/dev/null 2>&1) || fail "setup: apt-get download $KERNEL_PACKAGE failed"
+    dpkg-deb -x "$CACHE/$KERNEL_PACKAGE"_*.deb "$CACHE/$KERNEL_PACKAGE.tmp" && mv "$CACHE/$KERNEL_PACKAGE.tmp" "$CACHE/$KERNEL_PACKAGE"
+    rm -f "$CACHE/$KERNEL_PACKAGE"_*.deb
+fi
+KROOT="$CACHE/$KERNEL_PACKAGE"
+KVERSION=$(ls "$KROOT/lib/modules")
+say "kernel: $KERNEL_PACKAGE ($KVERSION)"
+
+# --- Assets: kernel, initramfs, the TFTP first stage. ------------------------
+mkdir -p "$WORK/assets" "$WORK/initramfs"/{bin,dev,proc,sys,tmp,etc,modules}
+cp "$KROOT/boot/vmlinuz-$KVERSION" "$WORK/assets/vmlinuz"
+for module in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+    found=$(find "$KROOT/lib/modules/$KVERSION" -name "$module.ko*" | head -1)
+    [ -n "$found" ] || fail "setup: module $module is not in $KERNEL_PACKAGE"
+    case "$found" in
+        *.ko.xz) xz -dc "$found" >"$WORK/initramfs/modules/$module.ko" ;;
+        *.ko.zst) zstd -qdc "$found" >"$WORK/initramfs/modules/$module.ko" ;;
+        *) cp "$found" "$WORK/initramfs/modules/" ;;
+    esac
+done
+cp "$(command -v busybox)" "$WORK/initramfs/bin/busybox"
+mknod "$WORK/initramfs/dev/console" c 5 1
+cat >"$WORK/initramfs/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+dmesg -n 1
+echo "KILN-E2E stage=init"
+arg() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+# Module load order differs between kernel builds: retry until all load.
+for round in 1 2 3 4 5 6 7 8; do
+    missing=0
+    for module in /modules/*.ko; do
+        name=$(basename "$module" .ko)
+        grep -q "^$name " /proc/modules || insmod "$module" 2>/dev/null || missing=1
+    done
+    [ "$missing" = 0 ] && break
+done
+for i in $(seq 1 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+ip link set lo up
+ip link set eth0 up
+if ! udhcpc -i eth0 -f -q -n -t 20 -T 1 -s /etc/udhcpc.sh >/dev/null 2>&1; then
+    echo "KILN-E2E FAIL stage=guest-dhcp"
+    reboot -f
+fi
+echo "KILN-E2E profile=$(arg kiln.profile) address=$(ip -4 -o addr show eth0 | awk '{print $4}')"
+if wget -q -O /tmp/ignition.json "$(arg kiln.ignition)"; then
+    echo "KILN-E2E-IGNITION-BEGIN"
+    cat /tmp/ignition.json
+    echo
+    echo "KILN-E2E-IGNITION-END"
+else
+    echo "KILN-E2E FAIL stage=ignition"
+fi
+sync
+reboot -f
+INIT
+cat >"$WORK/initramfs/etc/udhcpc.sh" <<'DHCP'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ip addr add "$ip/${mask:-24}" dev "$interface"
+[ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
+exit 0
+DHCP
+chmod +x "$WORK/initramfs/init" "$WORK/initramfs/etc/udhcpc.sh"
+(cd "$WORK/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/assets/initramfs.gz" || fail "setup: building the initramfs failed"
+printf '#!ipxe\n# The first stage, fetched from Kiln over TFTP.\nchain http://%s:8080/boot.ipxe\n' "$SERVER" >"$WORK/assets/kiln-e2e.ipxe"
+say "assets: vmlinuz $(stat -c %s "$WORK/assets/vmlinuz") bytes, initramfs $(stat -c %s "$WORK/assets/initramfs.gz") bytes (busybox and 8 virtio modules)"
+
+# --- Data: two machines with their own profiles, and broken ones. -------------
+mkdir -p "$WORK/data"/{groups,profiles,ignition}
+profile() {  # profile ID IGNITION
+    cat >"$WORK/data/profiles/$1.json" <<JSON
+{"id": "$1", "boot": {"kernel": "/assets/vmlinuz", "initrd": ["/assets/initramfs.gz"],
+  "args": ["console=ttyS0", "loglevel=1", "panic=-1", "kiln.profile=$1", "kiln.ignition=http://$SERVER:8080/ignition?mac=\${mac:hexhyp}"]},
+ "ignition_id": "$2"}
+JSON
+}
+group() { echo "{\"id\": \"$1\", \"profile\": \"$2\", \"selector\": {\"mac\": \"$3\"}, \"metadata\": {\"hostname\": \"$1.rack.example\"}}" >"$WORK/data/groups/$1.json"; }
+profile e2e-worker worker.yaml
+profile e2e-storage storage.yaml
+profile e2e-broken broken.yaml
+cat >"$WORK/data/ignition/worker.yaml" <<'YAML'
+variant: fcos
+version: 1.5.0
+storage:
+  files:
+    - path: /etc/hostname
+      mode: 0644
+      contents:
+        inline: {{.hostname}}
+systemd:
+  units:
+    - name: worker.service
+      enabled: true
+      contents: |
+        [Service]
+        ExecStart=/usr/bin/echo worker {{.request.query.mac}}
+        [Install]
+        WantedBy=multi-user.target
+YAML
+cat >"$WORK/data/ignition/storage.yaml" <<'YAML'
+variant: flatcar
+version: 1.1.0
+storage:
+  files:
+    - path: /etc/hostname
+      contents:
+        inline: {{.hostname}}
+  directories:
+    - path: /var/lib/storage
+YAML
+printf 'variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/{{.no_such_key}}\n' >"$WORK/data/ignition/broken.yaml"
+
+# name MAC address first-stage expected-profile expected-failure-stage
+GUESTS="
+worker  52:54:00:e2:e0:0a 10.33.0.10 tftp e2e-worker  -
+storage 52:54:00:e2:e0:0b 10.33.0.11 http e2e-storage -
+notftp  52:54:00:e2:e0:0c 10.33.0.12 missing -        tftp
+nogroup 52:54:00:e2:e0:0d 10.33.0.13 tftp -           ipxe
+badign  52:54:00:e2:e0:0e 10.33.0.14 http e2e-broken  ignition
+"
+group worker e2e-worker 52:54:00:e2:e0:0a
+group storage e2e-storage 52:54:00:e2:e0:0b
+group notftp e2e-worker 52:54:00:e2:e0:0c
+group badign e2e-broken 52:54:00:e2:e0:0e
+"$KILN" validate --data-path "$WORK/data" >/dev/null || fail "setup: the test's data directory does not validate"
+
+# --- The network: a namespace with a bridge, a tap per guest. -----------------
+ip netns add "$NS" || fail "network: cannot create namespace $NS"
+in_ns() { ip netns exec "$NS" "$@"; }
+in_ns ip link set lo up
+in_ns ip link add br0 type bridge
+in_ns ip addr add "$SERVER/24" dev br0
+in_ns ip link set br0 up
+while read -r name mac address first profile failure; do
+    [ -n "$name" ] || continue
+    in_ns ip tuntap add dev "tap-$name" mode tap
+    in_ns ip link set "tap-$name" master br0
+    in_ns ip link set "tap-$name" up
+done <<<"$GUESTS"
+say "network: namespace $NS, bridge br0 $SERVER/24, 5 taps"
+
+ip netns exec "$NS" "$KILN" serve --data-path "$WORK/data" --assets-path "$WORK/assets" --address "$SERVER:8080" --tftp-address "$SERVER:69" >"$WORK/kiln.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null || { cat "$WORK/kiln.log"; fail "kiln: did not start"; }
+say "kiln: serving HTTP on $SERVER:8080 and TFTP on $SERVER:69"
+
+DNSMASQ_ARGS=(--no-daemon --port=0 --interface=br0 --bind-interfaces --except-interface=lo --user=root
+    --dhcp-range=10.33.0.100,10.33.0.150,255.255.255.0,1h --dhcp-leasefile="$WORK/leases" --pid-file="$WORK/dnsmasq.pid"
+    --log-dhcp --log-facility=-)
+while read -r name mac address first profile failure; do
+    [ -n "$name" ] || continue
+    DNSMASQ_ARGS+=(--dhcp-host="$mac,$address,set:$name")
+    case "$first" in
+        tftp) DNSMASQ_ARGS+=(--dhcp-boot="tag:$name,kiln-e2e.ipxe,,$SERVER") ;;
+        missing) DNSMASQ_ARGS+=(--dhcp-boot="tag:$name,no-such-first-stage.ipxe,,$SERVER") ;;
+        http) DNSMASQ_ARGS+=(--dhcp-boot="tag:$name,http://$SERVER:8080/boot.ipxe") ;;
+    esac
+done <<<"$GUESTS"
+ip netns exec "$NS" dnsmasq "${DNSMASQ_ARGS[@]}" >"$WORK/dnsmasq.log" 2>&1 &
+PIDS+=($!)
+sleep 0.5
+kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$WORK/dnsmasq.log"; fail "dnsmasq: did not start"; }
+say "dnsmasq: DHCP only on br0, PXE clients pointed at Kiln"
+
+# --- Boot. -------------------------------------------------------------------
+declare -A QEMU STAGE DONE RESULT BEGAN
+while read -r name mac address first profile failure; do
+    [ -n "$name" ] || continue
+    ip netns exec "$NS" qemu-system-x86_64 -machine pc,accel=tcg -m 256 -smp 1 -display none -monitor none -no-reboot \
+        -serial "file:$WORK/$name.serial" \
+        -netdev "tap,id=n0,ifname=tap-$name,script=no,downscript=no" \
+        -device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1" >"$WORK/$name.qemu" 2>&1 &
+    QEMU[$name]=$!
+    PIDS+=($!)
+    BEGAN[$name]=$(date +%s)
+    STAGE[$name]=""
+done <<<"$GUESTS"
+say "qemu: 5 guests powered on"
+
+# Stages in order, and the evidence for each.
+stages_for() {  # stages_for FIRST-STAGE
+    if [ "$1" = http ]; then echo "dhcp boot.ipxe ipxe kernel initrd init ignition printed"; else echo "dhcp tftp boot.ipxe ipxe kernel initrd init ignition printed"; fi
+}
+reached() {  # reached NAME MAC ADDRESS STAGE: 0 when the logs show it
+    local name=$1 mac=$2 address=$3
+    case "$4" in
+        dhcp) grep -q "DHCPACK(br0) $address $mac" "$WORK/dnsmasq.log" ;;
+        tftp) grep "tftp transfer complete" "$WORK/kiln.log" | grep -q "peer=\[IPv4\]$address/" ;;
+        boot.ipxe) grep -q "GET /boot.ipxe status=200.*client=$address$" "$WORK/kiln.log" ;;
+        ipxe) grep -q "GET /ipxe status=200 labels=.*mac=$mac.*client=$address$" "$WORK/kiln.log" ;;
+        kernel) grep -q "GET /assets/vmlinuz status=200.*client=$address$" "$WORK/kiln.log" ;;
+        initrd) grep -q "GET /assets/initramfs.gz status=200.*client=$address$" "$WORK/kiln.log" ;;
+        init) grep -q "KILN-E2E stage=init" "$WORK/$name.serial" 2>/dev/null ;;
+        ignition) grep -q "GET /ignition status=200.*client=$address$" "$WORK/kiln.log" ;;
+        printed) grep -q "KILN-E2E-IGNITION-END" "$WORK/$name.serial" 2>/dev/null ;;
+    esac
+}
+failure_at() {  # failure_at NAME MAC ADDRESS STAGE: prints the reason when the logs show this stage failed
+    local name=$1 mac=$2 address=$3 line
+    case "$4" in
+        tftp) line=$(grep -E "tftp (request refused|transfer failed)" "$WORK/kiln.log" | grep "peer=\[IPv4\]$address/" | head -1) ;;
+        boot.ipxe) line=$(grep -E "GET /boot.ipxe status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
+        ipxe) line=$(grep -E "GET /ipxe status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
+        kernel) line=$(grep -E "GET /assets/vmlinuz status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
+        initrd) line=$(grep -E "GET /assets/initramfs.gz status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
+        ignition) line=$(grep -E "GET /ignition status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1)
+                  [ -n "$line" ] || line=$(grep -a "KILN-E2E FAIL stage=ignition" "$WORK/$name.serial" 2>/dev/null | head -1) ;;
+        printed) line=$(grep -a "KILN-E2E FAIL" "$WORK/$name.serial" 2>/dev/null | head -1) ;;
+        *) line="" ;;
+    esac
+    [ -n "$line" ] && echo "$line" | sed -E 's/^[0-9T:+-]+ //' | tr -d '\r'
+}
+
+deadline=$(( $(date +%s) + GUEST_SECONDS ))
+remaining=5
+while [ "$remaining" -gt 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
+    remaining=0
+    while read -r name mac address first profile failure; do
+        [ -n "$name" ] || continue
+        [ -z "${DONE[$name]:-}" ] || continue
+        for stage in $(stages_for "$first"); do
+            case " ${STAGE[$name]} " in *" $stage "*) continue ;; esac
+            if reached "$name" "$mac" "$address" "$stage"; then
+                STAGE[$name]="${STAGE[$name]} $stage"
+                say "$name: $stage ($(( $(date +%s) - BEGAN[$name] )) s after power-on)"
+                continue
+            fi
+            reason=$(failure_at "$name" "$mac" "$address" "$stage")
+            if [ -n "$reason" ]; then
+                DONE[$name]=1; RESULT[$name]="failed at stage $stage: $reason"
+                kill "${QEMU[$name]}" 2>/dev/null
+            elif ! kill -0 "${QEMU[$name]}" 2>/dev/null; then
+                DONE[$name]=1; RESULT[$name]="failed at stage $stage: the guest stopped before it (serial: $(tr -d '\r' <"$WORK/$name.serial" 2>/dev/null | grep -a KILN-E2E | tail -1))"
+            fi
+            break
+        done
+        if [ -z "${DONE[$name]:-}" ]; then
+            case " ${STAGE[$name]} " in
+                *" printed "*) DONE[$name]=1; RESULT[$name]="booted" ;;
+                *) remaining=$((remaining + 1)) ;;
+            esac
+        fi
+    done <<<"$GUESTS"
+    sleep 0.5
+done
+
+# --- Verdicts. ---------------------------------------------------------------
+failures=0
+while read -r name mac address first profile failure; do
+    [ -n "$name" ] || continue
+    if [ -z "${DONE[$name]:-}" ]; then
+        next=""
+        for stage in $(stages_for "$first"); do case " ${STAGE[$name]} " in *" $stage "*) ;; *) next=$stage; break ;; esac; done
+        RESULT[$name]="failed at stage $next: nothing after $GUEST_SECONDS s"
+    fi
+    if [ "$failure" = - ]; then
+        if [ "${RESULT[$name]}" != booted ]; then
+            say "FAIL $name ($mac): ${RESULT[$name]}"; failures=$((failures + 1)); continue
+        fi
+        booted=$(tr -d '\r' <"$WORK/$name.serial" | grep -a "KILN-E2E profile=" | sed 's/.*profile=\([^ ]*\).*/\1/')
+        printed=$(tr -d '\r' <"$WORK/$name.serial" | sed -n '/^KILN-E2E-IGNITION-BEGIN$/,/^KILN-E2E-IGNITION-END$/p' | sed '1d;$d' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}')
+        expected=$("$KILN" render ignition --data-path "$WORK/data" "mac=$mac")
+        if [ "$booted" != "$profile" ]; then
+            say "FAIL $name ($mac): booted profile '$booted', expected $profile"; failures=$((failures + 1))
+        elif [ "$printed" != "$expected" ]; then
+            say "FAIL $name ($mac): the Ignition printed on its console differs from kiln render ignition mac=$mac"
+            diff <(echo "$expected") <(echo "$printed") | head -5
+            failures=$((failures + 1))
+        else
+            say "ok   $name ($mac): profile $profile booted; its console printed the $(echo -n "$printed" | wc -c)-byte Ignition that kiln render ignition gives"
+        fi
+    else
+        case "${RESULT[$name]}" in
+            "failed at stage $failure:"*) say "ok   $name ($mac), broken on purpose: ${RESULT[$name]}" ;;
+            *) say "FAIL $name ($mac), broken at $failure on purpose, but: ${RESULT[$name]}"; failures=$((failures + 1)) ;;
+        esac
+    fi
+done <<<"$GUESTS"
+
+if [ "$failures" -gt 0 ]; then
+    echo "--- kiln log"; tail -40 "$WORK/kiln.log"
+    echo "--- dnsmasq log"; tail -20 "$WORK/dnsmasq.log"
+    for serial in "$WORK"/*.serial; do echo "--- $(basename "$serial")"; tr -d '\r' <"$serial" | tail -15; done
+    fail "$failures guest(s) did not end as expected"
+fi
+say "e2e: 2 guests booted through Kiln, 3 broken guests failed at the stage broken"
