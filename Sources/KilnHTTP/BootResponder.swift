@@ -189,15 +189,12 @@ public struct BootResponder: Sendable {
             }
         }
         guard let contents else { return reply }
-        var answer: Reply
+        let answer: Reply
         switch await ISOEndpoints.build({ () throws(ISOError) in try ConfigDrive.build(format, contents) }) {
         case .success(let image): answer = ISOEndpoints.reply(image, filename: filename)
         case .failure(let error): answer = .failure(.internalServerError, "config drive: \(error)")
         }
-        answer.labels = reply.labels
-        answer.group = reply.group
-        answer.profile = reply.profile
-        return answer
+        return answer.carryingMatch(of: reply)
     }
 
     /// The machine's rendered Ignition, or the reply explaining why not.
@@ -225,16 +222,13 @@ public struct BootResponder: Sendable {
     private func ignitionInitrd(_ request: Request) -> Reply {
         let (reply, ignition) = machineIgnition(request) { _ in nil }
         guard let ignition else { return reply }
-        var answer: Reply
+        let answer: Reply
         do {
             answer = .bytes(try Initrd.build([ISOFile("config.ign", ignition)]), contentType: "application/octet-stream")
         } catch {
             answer = .failure(.internalServerError, "initrd: \(error)")
         }
-        answer.labels = reply.labels
-        answer.group = reply.group
-        answer.profile = reply.profile
-        return answer
+        return answer.carryingMatch(of: reply)
     }
 
     private func installerISO(_ request: Request) async -> Reply {
@@ -244,11 +238,7 @@ public struct BootResponder: Sendable {
             return spec == nil ? .failure(.notFound, "profile \"\(match.profile.id)\" has no installer_iso") : nil
         }
         guard let ignition, let spec else { return reply }
-        var answer = await iso.installer(request, ignition: ignition, spec: spec, assetsRoot: assets.root)
-        answer.labels = reply.labels
-        answer.group = reply.group
-        answer.profile = reply.profile
-        return answer
+        return await iso.installer(request, ignition: ignition, spec: spec, assetsRoot: assets.root).carryingMatch(of: reply)
     }
 
     private func configFile(_ request: Request, kind: TemplateKind) -> Reply {

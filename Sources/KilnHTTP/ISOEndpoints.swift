@@ -8,9 +8,10 @@ import NIOPosix
 import Synchronization
 import _NIOFileSystem
 
-/// `/configdrive.iso` and `/netboot.iso`. libarchive lays an image out
-/// through a temporary file and blocks, so images are made on NIO's
-/// thread pool, never on the threads that serve requests.
+/// `/configdrive.iso`, `/installer.iso` and `/netboot.iso`. Making an image
+/// blocks (libarchive lays one out through a temporary file; an installer
+/// ISO's layout is read from disk), so that work runs on NIO's thread pool,
+/// never on the threads that serve requests.
 struct ISOEndpoints: Sendable {
     /// Kiln's URL for `/netboot.iso` images; nil takes it from each
     /// request's Host.

@@ -40,6 +40,16 @@ struct Reply: Sendable {
         return reply
     }
 
+    /// This reply with the labels, group and profile another one matched
+    /// (an answer built after matching, such as an image).
+    func carryingMatch(of matched: Reply) -> Reply {
+        var reply = self
+        reply.labels = matched.labels
+        reply.group = matched.group
+        reply.profile = matched.profile
+        return reply
+    }
+
     func response() -> Response {
         var headers = self.headers
         if let group { headers[.kilnGroup] = group }

@@ -85,21 +85,11 @@ public enum ISOImage {
             }
             guard seen.insert(file.path).inserted else { throw ISOError("file \(file.path) is given twice") }
         }
-        guard let archive = archive_write_new() else { throw ISOError("libarchive: out of memory") }
-        defer { archive_write_free(archive) }
-        let sink = Sink()
-
-        func check(_ status: Int32, _ what: String) throws(ISOError) {
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-                let message = archive_error_string(archive).map { String(cString: $0) } ?? "error \(status)"
-                throw ISOError("\(what): \(message)")
-            }
-        }
+        let archive = try MemoryArchive(limit: maximumBytes)
         func option(_ name: String, _ value: String?) throws(ISOError) {
-            try check(archive_write_set_format_option(archive, "iso9660", name, value), "iso9660 option \(name)")
+            try archive.configure("iso9660 option \(name)") { archive_write_set_format_option($0, "iso9660", name, value) }
         }
-
-        try check(archive_write_set_format_iso9660(archive), "iso9660 format")
+        try archive.configure("iso9660 format") { archive_write_set_format_iso9660($0) }
         try option("volume-id", options.volumeID)
         try option("rockridge", "1")
         try option("joliet", "1")
@@ -113,25 +103,16 @@ public enum ISOImage {
             try option("boot-info-table", boot.infoTable ? "1" : nil)
         }
         // Sectors, not tar's 10 KiB blocks, and no padding of the last one.
-        try check(archive_write_set_bytes_per_block(archive, 2048), "block size")
-        try check(archive_write_set_bytes_in_last_block(archive, 1), "last block")
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        try check(archive_write_open2(archive, context, nil, { _, context, buffer, length in
-            guard let context, let buffer else { return -1 }
-            let sink = Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue()
-            guard sink.bytes.count + length <= ISOImage.maximumBytes else { return -1 }
-            sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
-        }, nil, nil), "open")
-
+        try archive.configure("block size") { archive_write_set_bytes_per_block($0, 2048) }
+        try archive.configure("last block") { archive_write_set_bytes_in_last_block($0, 1) }
+        try archive.open()
         for directory in Self.directories(of: files) {
-            try write(archive, path: directory, bytes: nil, mode: 0o755, check)
+            try archive.add(directory, nil, mode: 0o755)
         }
         for file in files.sorted(by: { $0.path < $1.path }) {
-            try write(archive, path: file.path, bytes: file.bytes, mode: file.executable ? 0o755 : 0o644, check)
+            try archive.add(file.path, file.bytes, mode: file.executable ? 0o755 : 0o644)
         }
-        try check(archive_write_close(archive), "finishing the image")
-        return sink.bytes
+        return try archive.finish("finishing the image")
     }
 
     /// Every parent directory, parents first.
@@ -145,27 +126,5 @@ public enum ISOImage {
             }
         }
         return directories.sorted()
-    }
-
-    private static func write(_ archive: OpaquePointer, path: String, bytes: [UInt8]?, mode: UInt32,
-                              _ check: (Int32, String) throws(ISOError) -> Void) throws(ISOError) {
-        guard let entry = archive_entry_new() else { throw ISOError("libarchive: out of memory") }
-        defer { archive_entry_free(entry) }
-        archive_entry_set_pathname(entry, path)
-        archive_entry_set_filetype(entry, bytes == nil ? kiln_archive_directory : kiln_archive_regular_file)
-        archive_entry_set_perm(entry, mode_t(mode))
-        archive_entry_set_size(entry, Int64(bytes?.count ?? 0))
-        // A fixed time: the same inputs give the same directory records.
-        archive_entry_set_mtime(entry, 0, 0)
-        try check(archive_write_header(archive, entry), "adding \(path)")
-        guard let bytes, !bytes.isEmpty else { return }
-        let written = bytes.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
-        if written != bytes.count {
-            try check(ARCHIVE_FATAL, "writing \(path)")
-        }
-    }
-
-    private final class Sink {
-        var bytes: [UInt8] = []
     }
 }

@@ -308,41 +308,17 @@ public enum InstallerISO {
 /// check, which the kernel's initramfs decoder refuses).
 public enum Initrd {
     public static func build(_ files: [ISOFile]) throws(ISOError) -> [UInt8] {
-        guard let archive = archive_write_new() else { throw ISOError("libarchive: out of memory") }
-        defer { archive_write_free(archive) }
-        final class Sink { var bytes: [UInt8] = [] }
-        let sink = Sink()
-        func check(_ status: Int32, _ what: String) throws(ISOError) {
-            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
-                throw ISOError("\(what): \(archive_error_string(archive).map { String(cString: $0) } ?? "error \(status)")")
-            }
-        }
-        try check(archive_write_set_format_cpio_newc(archive), "cpio format")
-        try check(archive_write_add_filter_gzip(archive), "gzip filter")
+        let archive = try MemoryArchive(limit: 256 * 1024 * 1024)
+        try archive.configure("cpio format") { archive_write_set_format_cpio_newc($0) }
+        try archive.configure("gzip filter") { archive_write_add_filter_gzip($0) }
         // No time in the gzip header: the same config gives the same bytes.
-        try check(archive_write_set_filter_option(archive, "gzip", "timestamp", nil), "gzip timestamp")
-        try check(archive_write_set_bytes_per_block(archive, 0), "block size")
-        try check(archive_write_open2(archive, Unmanaged.passUnretained(sink).toOpaque(), nil, { _, context, buffer, length in
-            guard let context, let buffer else { return -1 }
-            Unmanaged<Sink>.fromOpaque(context).takeUnretainedValue().bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-            return length
-        }, nil, nil), "open")
+        try archive.configure("gzip timestamp") { archive_write_set_filter_option($0, "gzip", "timestamp", nil) }
+        try archive.configure("block size") { archive_write_set_bytes_per_block($0, 0) }
+        try archive.open()
         for file in files {
-            guard let entry = archive_entry_new() else { throw ISOError("libarchive: out of memory") }
-            defer { archive_entry_free(entry) }
-            archive_entry_set_pathname(entry, file.path)
-            archive_entry_set_filetype(entry, kiln_archive_regular_file)
-            archive_entry_set_perm(entry, file.executable ? 0o755 : 0o644)
-            archive_entry_set_size(entry, Int64(file.bytes.count))
-            archive_entry_set_mtime(entry, 0, 0)
-            try check(archive_write_header(archive, entry), "adding \(file.path)")
-            if !file.bytes.isEmpty {
-                let wrote = file.bytes.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
-                guard wrote == file.bytes.count else { try check(ARCHIVE_FATAL, "writing \(file.path)"); return [] }
-            }
+            try archive.add(file.path, file.bytes, mode: file.executable ? 0o755 : 0o644)
         }
-        try check(archive_write_close(archive), "finishing the initrd")
-        return sink.bytes
+        return try archive.finish("finishing the initrd")
     }
 
     /// The files of a compressed (gzip, xz, zstd…) or plain cpio archive;
