@@ -161,7 +161,7 @@ enum IgnitionJSONWriter {
         while index < bytes.count {
             // Runs that need no escaping are copied in one go.
             var end = index
-            while end < bytes.count, !needsEscape[Int(bytes[end])] { end += 1 }
+            while end < bytes.count, !needsEscape(bytes[end]) { end += 1 }
             if end > index {
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<end]))
                 index = end
@@ -191,9 +191,11 @@ enum IgnitionJSONWriter {
     }
 
     /// Bytes that may need escaping: quotes, backslash, control characters,
-    /// HTML's `<>&`, and 0xE2 (which starts U+2028 and U+2029).
-    private static let needsEscape: [Bool] = (0..<256).map { value in
-        value < 0x20 || value == 0x22 || value == 0x5C || value == 0x3C || value == 0x3E || value == 0x26 || value == 0xE2
+    /// HTML's `<>&`, and 0xE2 (which starts U+2028 and U+2029). Compared
+    /// inline: a static table costs a lazy-initialisation check per call.
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x3C || byte == 0x3E || byte == 0x26 || byte == 0xE2
     }
 
     private static func unicodeEscape(_ value: UInt32, into out: inout [UInt8]) {
