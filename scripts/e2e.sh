@@ -227,7 +227,7 @@ kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$WORK/dnsmasq.log"; fail "dnsmasq: d
 say "dnsmasq: DHCP only on br0, PXE clients pointed at Kiln"
 
 # --- Boot. -------------------------------------------------------------------
-declare -A QEMU STAGE DONE RESULT BEGAN
+declare -A QEMU STAGE DONE RESULT BEGAN EXITED
 while read -r name mac address first profile failure; do
     [ -n "$name" ] || continue
     ip netns exec "$NS" qemu-system-x86_64 -machine pc,accel=tcg -m 256 -smp 1 -display none -monitor none -no-reboot \
@@ -294,7 +294,12 @@ while [ "$remaining" -gt 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
                 DONE[$name]=1; RESULT[$name]="failed at stage $stage: $reason"
                 kill "${QEMU[$name]}" 2>/dev/null
             elif ! kill -0 "${QEMU[$name]}" 2>/dev/null; then
-                DONE[$name]=1; RESULT[$name]="failed at stage $stage: the guest stopped before it (serial: $(tr -d '\r' <"$WORK/$name.serial" 2>/dev/null | grep -a KILN-E2E | tail -1))"
+                # Kiln flushes its log every 100 ms: give the last lines
+                # time to land before calling a stage missing.
+                EXITED[$name]=${EXITED[$name]:-$(date +%s)}
+                if [ $(( $(date +%s) - EXITED[$name] )) -ge 3 ]; then
+                    DONE[$name]=1; RESULT[$name]="failed at stage $stage: the guest stopped before it (serial: $(tr -d '\r' <"$WORK/$name.serial" 2>/dev/null | grep -a KILN-E2E | tail -1))"
+                fi
             fi
             break
         done
