@@ -18,7 +18,7 @@ struct AssetResponder: Sendable {
     /// The resolved (symlink-free) root; nil when the directory is missing.
     let root: String?
     let configuredRoot: String
-    static let chunkLength = 128 * 1024
+    static let chunkLength = 512 * 1024
 
     init(root: String) {
         self.configuredRoot = root
@@ -82,7 +82,15 @@ struct AssetResponder: Sendable {
         }
         let body = ResponseBody(contentLength: Int(length)) { writer in
             try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
-                for try await chunk in handle.readChunks(in: bytes, chunkLength: .bytes(Int64(Self.chunkLength))) {
+                // One chunk read and written at a time: readChunks' read-ahead
+                // held tens of megabytes per download, which a rack of
+                // machines fetching kernels at once multiplies.
+                var offset = bytes.lowerBound
+                while offset <= bytes.upperBound {
+                    let length = min(Int64(Self.chunkLength), bytes.upperBound - offset + 1)
+                    let chunk = try await handle.readChunk(fromAbsoluteOffset: offset, length: .bytes(length))
+                    guard chunk.readableBytes > 0 else { throw FileShrank(path: path) }
+                    offset += Int64(chunk.readableBytes)
                     try await writer.write(chunk)
                 }
             }
@@ -120,4 +128,11 @@ struct AssetResponder: Sendable {
         default: return "application/octet-stream"
         }
     }
+}
+
+/// A file that ended before its size said, while being sent: the
+/// connection is closed rather than padded.
+struct FileShrank: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "\(path) became shorter while being sent" }
 }

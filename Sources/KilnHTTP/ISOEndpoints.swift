@@ -89,7 +89,7 @@ struct ISOEndpoints: Sendable {
                 var offset: Int64 = 0
                 while offset < size {
                     var chunk = try await handle.readChunk(fromAbsoluteOffset: offset, length: .bytes(min(Int64(Self.chunkLength), size - offset)))
-                    guard chunk.readableBytes > 0 else { throw ISOError("\(base) changed size while being sent") }
+                    guard chunk.readableBytes > 0 else { throw FileShrank(path: base) }
                     let start = chunk.readerIndex
                     InstallerISO.overlay(patches, offset: UInt64(offset), count: chunk.readableBytes) { at, bytes in
                         chunk.setBytes(bytes, at: start + at)
