@@ -67,8 +67,8 @@ public struct CatalogLoader: Sendable {
         var templates: [TemplateFile] = []
         var seen: Set<TemplateKey> = []
         for profile in profiles.sorted(by: { $0.id < $1.id }) {
-            for kind in TemplateKind.allCases {
-                guard let id = profile.templateID(kind), seen.insert(TemplateKey(kind, id)).inserted else { continue }
+            for (kind, id) in profile.templateReferences {
+                guard seen.insert(TemplateKey(kind, id)).inserted else { continue }
                 let relative = "\(kind.directory)/\(id)"
                 let path = dataPath + "/" + relative
                 guard FileManager.default.fileExists(atPath: path) else {

@@ -71,6 +71,16 @@ public struct Profile: Sendable, Equatable {
         self.sourcePath = sourcePath
     }
 
+    /// Every file the profile names: its configs, and the generic templates
+    /// its config drive uses.
+    public var templateReferences: [(TemplateKind, String)] {
+        var references = TemplateKind.allCases.compactMap { kind in templateID(kind).map { (kind, $0) } }
+        for id in [configDrive?.networkDataID, configDrive?.vendorDataID].compactMap({ $0 }) {
+            references.append((.generic, id))
+        }
+        return references
+    }
+
     public func templateID(_ kind: TemplateKind) -> String? {
         switch kind {
         case .ignition: return ignitionID

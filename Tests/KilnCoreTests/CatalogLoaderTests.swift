@@ -59,8 +59,18 @@ import Testing
             "profiles/p.json": #"{"config_drive": {"user_data": "cloud", "network_data_id": "net/eth.json", "vendor_data_id": "v.yaml"}}"#,
         ])
         defer { good.remove() }
+        let missing = CatalogLoader(dataPath: good.path).load()
+        // The files a config drive names are loaded like the profile's own.
+        #expect(missing.diagnostics.errors.map(\.description).sorted() == [
+            "profiles/p.json: error: profile \"p\" names generic/net/eth.json, which does not exist",
+            "profiles/p.json: error: profile \"p\" names generic/v.yaml, which does not exist",
+        ])
+        try good.write("generic/net/eth.json", "{}")
+        try good.write("generic/v.yaml", "#cloud-config\n")
         let catalog = try #require(CatalogLoader(dataPath: good.path).load().catalog)
         #expect(catalog.profiles["p"]?.configDrive == ConfigDriveSpec(userData: .cloud, networkDataID: "net/eth.json", vendorDataID: "v.yaml"))
+        #expect(catalog.templates[TemplateKey(.generic, "net/eth.json")]?.bytes == Array("{}".utf8))
+        #expect(catalog.templates[TemplateKey(.generic, "v.yaml")] != nil)
 
         let bad = try TemporaryDataDirectory(files: [
             "profiles/kind.json": #"{"config_drive": {"user_data": "shell"}}"#,

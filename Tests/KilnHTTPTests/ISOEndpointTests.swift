@@ -5,12 +5,13 @@ private let files: [String: String] = [
     "groups/node1.json": #"{"id": "node1", "profile": "node", "selector": {"mac": "52:54:00:12:34:56"}, "metadata": {"hostname": "node1.example.com"}}"#,
     "groups/bare.json": #"{"id": "bare", "profile": "bare", "selector": {"uuid": "bare"}}"#,
     "groups/broken.json": #"{"id": "broken", "profile": "broken", "selector": {"uuid": "broken"}}"#,
-    "profiles/node.json": #"{"id": "node", "ignition_id": "node.yaml", "cloud_id": "node.yaml"}"#,
+    "profiles/node.json": #"{"id": "node", "ignition_id": "node.yaml", "cloud_id": "node.yaml", "config_drive": {"network_data_id": "net.json"}}"#,
     "profiles/bare.json": #"{"id": "bare"}"#,
     "profiles/broken.json": #"{"id": "broken", "generic_id": "err.txt"}"#,
     "ignition/node.yaml": "variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /etc/hostname\n      contents:\n        inline: {{.hostname}}\n",
     "cloud/node.yaml": "#cloud-config\nhostname: {{.hostname}}\n",
     "generic/err.txt": "{{.missing}}\n",
+    "generic/net.json": #"{"links": [{"id": "eth0", "ethernet_mac_address": "{{.request.query.mac}}"}]}"#,
 ]
 
 private func contains(_ haystack: Data, _ needle: String) -> Bool {
@@ -32,6 +33,8 @@ private func contains(_ haystack: Data, _ needle: String) -> Bool {
             #expect(drive.body.count > 0x8006 && drive.body[0x8001..<0x8006] == Data("CD001".utf8))
             #expect(contains(drive.body, ignition.text))
             #expect(contains(drive.body, "\"hostname\":\"node1.example.com\""))
+            // The profile's network_data_id, rendered for this machine.
+            #expect(contains(drive.body, #"{"links": [{"id": "eth0", "ethernet_mac_address": "52:54:00:12:34:56"}]}"#))
 
             let seed = try await server.curl("/configdrive.iso?format=cidata&mac=52:54:00:12:34:56")
             #expect(seed.status == 200)
