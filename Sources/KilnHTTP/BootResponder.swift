@@ -60,7 +60,7 @@ public struct BootResponder: Sendable {
         route(router, "/configdrive.iso", endpoint: "configdrive") { request in
             await configDriveISO(request)
         }
-        route(router, "/installer.iso", endpoint: "installer", methods: [.get, .head]) { request in
+        route(router, "/installer.iso", endpoint: "installer") { request in
             await installerISO(request)
         }
         route(router, "/ignition.img", endpoint: "ignition.img") { request in
@@ -69,11 +69,11 @@ public struct BootResponder: Sendable {
         route(router, "/netboot.iso", endpoint: "netboot") { request in
             await iso.netboot(request)
         }
-        route(router, "/assets/**", endpoint: "assets", methods: [.get, .head]) { request in
+        route(router, "/assets/**", endpoint: "assets") { request in
             await assets.reply(to: request)
         }
         // Anything else: say what exists instead of an empty 404.
-        route(router, "/**", endpoint: "unknown", methods: [.get, .head]) { request in
+        route(router, "/**", endpoint: "unknown") { request in
             .failure(.notFound, "no endpoint \(request.uri.path); Kiln serves /boot.ipxe /ipxe /grub /metadata /ignition /generic /cloud /configdrive.iso /netboot.iso /installer.iso /ignition.img /assets/ /metrics /healthz")
         }
         return router
@@ -81,12 +81,22 @@ public struct BootResponder: Sendable {
 
     private func route(
         _ router: Router<KilnRequestContext>, _ path: RouterPath, endpoint: String,
-        methods: [HTTPRequest.Method] = [.get],
+        methods: [HTTPRequest.Method] = [.get, .head],
         _ handler: @escaping @Sendable (Request) async -> Reply
     ) {
         for method in methods {
             router.on(path, method: method) { request, context in
                 let reply = await handler(request)
+                record(request, endpoint: endpoint, reply: reply, client: context.remoteAddress)
+                return reply.response()
+            }
+        }
+        // Kiln only serves: other methods get 405 and what is allowed,
+        // rather than an empty 404 for a path that exists.
+        for method in [HTTPRequest.Method.post, .put, .delete, .patch, .options] where !methods.contains(method) {
+            router.on(path, method: method) { request, context in
+                var reply = Reply.failure(.methodNotAllowed, "method \(request.method.rawValue) is not allowed: Kiln's endpoints answer GET and HEAD")
+                reply.headers[.allow] = "GET, HEAD"
                 record(request, endpoint: endpoint, reply: reply, client: context.remoteAddress)
                 return reply.response()
             }

@@ -55,6 +55,21 @@ private let files: [String: String] = [
         }
     }
 
+    @Test func headAnswersLikeGetAndOtherMethodsGet405() async throws {
+        try await withServer(files: files) { server in
+            let head = try await server.curl("/ipxe?mac=52:54:00:12:34:56", ["-I"])
+            #expect(head.status == 200)
+            #expect(head.headers["x-kiln-group"] == "node1")
+            #expect(!head.text.contains("#!ipxe"), "a HEAD answer has no body")
+            for (method, path) in [("POST", "/ipxe?mac=52:54:00:12:34:56"), ("PUT", "/assets/x"), ("DELETE", "/nowhere"), ("PATCH", "/ignition")] {
+                let reply = try await server.curl(path, ["-X", method])
+                #expect(reply.status == 405, "\(method) \(path)")
+                #expect(reply.headers["allow"] == "GET, HEAD")
+                #expect(reply.text == "method \(method) is not allowed: Kiln's endpoints answer GET and HEAD\n")
+            }
+        }
+    }
+
     @Test func grubHasEFIAndBIOSEntries() async throws {
         try await withServer(files: files) { server in
             let grub = try await server.curl("/grub?mac=52:54:00:00:00:01")
