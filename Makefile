@@ -19,7 +19,7 @@ ISO_PACKAGES   := util-linux genisoimage xorriso cloud-init isolinux syslinux-co
 TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition $(ISO_PACKAGES)
 # make e2e: QEMU with iPXE ROMs, dnsmasq for DHCP, busybox and cpio for the
 # guests' initramfs; the guest kernel is downloaded and unpacked by the script.
-E2E_PACKAGES   := qemu-system-x86 ipxe-qemu dnsmasq-base busybox-static cpio gzip xz-utils iproute2 curl python3
+E2E_PACKAGES   := qemu-system-x86 ipxe-qemu dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
 BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
