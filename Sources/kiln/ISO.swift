@@ -56,22 +56,10 @@ struct ConfigDriveCommand: ParsableCommand {
 
     func run() throws {
         let labels = try parseLabels(self.labels)
-        let catalog = try loadCatalogOrExit(data)
-        let (compiled, templateErrors) = CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files")
-        guard let compiled else {
-            for diagnostic in templateErrors { printError(diagnostic.description) }
-            throw ExitCode(2)
-        }
-        let match: Match
-        switch catalog.match(labels) {
-        case .success(let found): match = found
-        case .failure(let failure):
-            printError("kiln: \(failure)")
-            throw ExitCode(1)
-        }
+        let (renderer, match) = try matchMachineOrExit(data, labels)
         let contents: ConfigDriveContents
         do {
-            switch try Renderer(compiled).configDrive(match, labels) {
+            switch try renderer.configDrive(match, labels) {
             case .contents(let found): contents = found
             case .unavailable(let reason):
                 printError("kiln: \(reason)")
@@ -218,21 +206,9 @@ struct InstallerCommand: ParsableCommand {
 
     private func renderIgnition() throws -> ([UInt8], Profile) {
         let labels = try parseLabels(self.labels)
-        let catalog = try loadCatalogOrExit(data)
-        let (compiled, templateErrors) = CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files")
-        guard let compiled else {
-            for diagnostic in templateErrors { printError(diagnostic.description) }
-            throw ExitCode(2)
-        }
-        let match: Match
-        switch catalog.match(labels) {
-        case .success(let found): match = found
-        case .failure(let failure):
-            printError("kiln: \(failure)")
-            throw ExitCode(1)
-        }
+        let (renderer, match) = try matchMachineOrExit(data, labels)
         do {
-            switch try Renderer(compiled).config(.ignition, match, labels) {
+            switch try renderer.config(.ignition, match, labels) {
             case .rendered(let config): return (config.bytes, match.profile)
             case .missing(let failure):
                 printError("kiln: \(failure)")

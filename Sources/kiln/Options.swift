@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KilnCore
+import KilnRender
 import Logging
 
 /// Options each command shares. Every option also reads a `KILN_*`
@@ -63,6 +64,25 @@ func parseLabels(_ words: [String]) throws -> Labels {
 /// Writes to standard error, where diagnostics belong.
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// The renderer and the matched group for a machine, as the server would
+/// have them; exits 2 when the data or its templates do not load, 1 when
+/// no group matches.
+func matchMachineOrExit(_ data: DataOptions, _ labels: Labels) throws -> (Renderer, Match) {
+    let catalog = try loadCatalogOrExit(data)
+    let (compiled, templateErrors) = CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files")
+    guard let compiled else {
+        for diagnostic in templateErrors { printError(diagnostic.description) }
+        throw ExitCode(2)
+    }
+    switch catalog.match(labels) {
+    case .success(let match):
+        return (Renderer(compiled), match)
+    case .failure(let failure):
+        printError("kiln: \(failure)")
+        throw ExitCode(1)
+    }
 }
 
 /// Loads the data directory or exits 2 with its errors on standard error.

@@ -27,20 +27,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let labels = try parseLabels(self.labels)
-        let catalog = try loadCatalogOrExit(data)
-        let (compiled, templateErrors) = CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files")
-        guard let compiled else {
-            for diagnostic in templateErrors { printError(diagnostic.description) }
-            throw ExitCode(2)
-        }
-        let renderer = Renderer(compiled)
-        let match: Match
-        switch catalog.match(labels) {
-        case .success(let found): match = found
-        case .failure(let failure):
-            printError("kiln: \(failure)")
-            throw ExitCode(1)
-        }
+        let (renderer, match) = try matchMachineOrExit(data, labels)
         let text: Result<String, MissingPart>
         do {
             text = try output(renderer, match, labels)
