@@ -177,31 +177,49 @@ public struct BootResponder: Sendable {
         }
     }
 
-    private func configDriveISO(_ request: Request) async -> Reply {
-        let (formatName, query) = ISOEndpoints.splitFormat(request.uri.query ?? "")
-        guard let format = ConfigDriveFormat(rawValue: formatName ?? ConfigDriveFormat.openStack.rawValue) else {
-            return .failure(.badRequest, "format \"\(formatName ?? "")\" is not \(ConfigDriveFormat.names)")
-        }
-        var contents: ConfigDriveContents?
-        var filename = ""
+    private enum Preparation<Value> {
+        case ready(Value)
+        case refused(Reply)
+    }
+
+    /// Matches the machine and prepares what an answer built afterwards
+    /// (an image) needs, or the reply saying why it cannot be. The reply
+    /// carries the labels, group and profile either way.
+    private func prepare<Value>(_ request: Request, query: String? = nil,
+                                _ make: (Labels, Renderer, Match) throws(RenderError) -> Preparation<Value>) -> (Reply, Value?) {
+        var value: Value?
         let reply = matched(request, query: query) { labels, renderer, match in
             do throws(RenderError) {
-                switch try renderer.configDrive(match, labels) {
-                case .contents(let found):
-                    contents = found
-                    filename = (labels.values["mac"].map { $0.replacingOccurrences(of: ":", with: "-") } ?? match.group.id) + "-\(format.rawValue).iso"
+                switch try make(labels, renderer, match) {
+                case .ready(let made):
+                    value = made
                     return .text("")
-                case .unavailable(let reason):
-                    return .failure(.notFound, reason)
+                case .refused(let refusal):
+                    return refusal
                 }
             } catch {
                 return .failure(.internalServerError, error.description)
             }
         }
+        return (reply, value)
+    }
+
+    private func configDriveISO(_ request: Request) async -> Reply {
+        let (formatName, query) = ISOEndpoints.splitFormat(request.uri.query ?? "")
+        guard let format = ConfigDriveFormat(rawValue: formatName ?? ConfigDriveFormat.openStack.rawValue) else {
+            return .failure(.badRequest, "format \"\(formatName ?? "")\" is not \(ConfigDriveFormat.names)")
+        }
+        let (reply, contents) = prepare(request, query: query) { labels, renderer, match throws(RenderError) -> Preparation<ConfigDriveContents> in
+            switch try renderer.configDrive(match, labels) {
+            case .contents(let found): return .ready(found)
+            case .unavailable(let reason): return .refused(.failure(.notFound, reason))
+            }
+        }
         guard let contents else { return reply }
+        let machine = reply.labels?.values["mac"].map { $0.replacingOccurrences(of: ":", with: "-") } ?? reply.group ?? "machine"
         let answer: Reply
-        switch await ISOEndpoints.build({ () throws(ISOError) in try ConfigDrive.build(format, contents) }) {
-        case .success(let image): answer = ISOEndpoints.reply(image, filename: filename)
+        switch await ISOEndpoints.offload({ try ConfigDrive.build(format, contents) }) {
+        case .success(let image): answer = ISOEndpoints.reply(image, filename: "\(machine)-\(format.rawValue).iso")
         case .failure(let error): answer = .failure(.internalServerError, "config drive: \(error)")
         }
         return answer.carryingMatch(of: reply)
@@ -209,22 +227,13 @@ public struct BootResponder: Sendable {
 
     /// The machine's rendered Ignition, or the reply explaining why not.
     private func machineIgnition(_ request: Request, _ also: (Match) -> Reply?) -> (Reply, [UInt8]?) {
-        var ignition: [UInt8]?
-        let reply = matched(request) { labels, renderer, match in
-            if let refusal = also(match) { return refusal }
-            do throws(RenderError) {
-                switch try renderer.config(.ignition, match, labels) {
-                case .rendered(let config):
-                    ignition = config.bytes
-                    return .text("")
-                case .missing(let failure):
-                    return .failure(.notFound, failure.description)
-                }
-            } catch {
-                return .failure(.internalServerError, error.description)
+        prepare(request) { labels, renderer, match throws(RenderError) -> Preparation<[UInt8]> in
+            if let refusal = also(match) { return .refused(refusal) }
+            switch try renderer.config(.ignition, match, labels) {
+            case .rendered(let config): return .ready(config.bytes)
+            case .missing(let failure): return .refused(.failure(.notFound, failure.description))
             }
         }
-        return (reply, ignition)
     }
 
     /// An initrd holding the machine's `config.ign`, for kernels booted

@@ -47,7 +47,8 @@ struct ISOEndpoints: Sendable {
         return (format, rest.joined(separator: "&"))
     }
 
-    static func build(_ work: @escaping @Sendable () throws(ISOError) -> [UInt8]) async -> Result<[UInt8], ISOError> {
+    /// Runs blocking image work on NIO's thread pool.
+    static func offload<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async -> Result<Value, ISOError> {
         do {
             return .success(try await NIOThreadPool.singleton.runIfActive { try work() })
         } catch let error as ISOError {
@@ -68,14 +69,13 @@ struct ISOEndpoints: Sendable {
         } catch {
             return .failure(.notFound, "installer_iso \(spec.baseISO): \(error.description) in the assets directory")
         }
-        let prepared: Prepared
-        do {
-            prepared = try await NIOThreadPool.singleton.runIfActive { try Self.prepare(base: base, ignition: ignition, spec: spec) }
-        } catch {
-            return .failure(.internalServerError, "installer_iso \(spec.baseISO): \(error)")
+        let customisation: Customisation
+        switch await Self.offload({ try Self.customisation(base: base, ignition: ignition, spec: spec) }) {
+        case .success(let ready): customisation = ready
+        case .failure(let error): return .failure(.internalServerError, "installer_iso \(spec.baseISO): \(error)")
         }
-        let layout = prepared.layout
-        let patches = prepared.patches
+        let layout = customisation.layout
+        let patches = customisation.patches
         let size = Int64(layout.size)
         var headers = HTTPFields()
         headers[.contentType] = Self.contentType
@@ -105,17 +105,17 @@ struct ISOEndpoints: Sendable {
 
     static let chunkLength = 1024 * 1024
 
-    struct Prepared: Sendable {
+    struct Customisation: Sendable {
         var layout: InstallerLayout
         var patches: [ISOPatch]
     }
 
     /// Reads the base's layout and builds the patches (blocking file reads).
-    static func prepare(base: String, ignition: [UInt8], spec: InstallerSpec) throws -> Prepared {
+    static func customisation(base: String, ignition: [UInt8], spec: InstallerSpec) throws -> Customisation {
         let layout = try InstallerISO.layout(of: base)
         let patches = try InstallerISO.patches(layout, ignition: ignition, destinationDevice: spec.destinationDevice,
                                                kernelArguments: spec.kernelArguments)
-        return Prepared(layout: layout, patches: patches)
+        return Customisation(layout: layout, patches: patches)
     }
 
     static func filename(_ base: String) -> String {
@@ -140,7 +140,7 @@ struct ISOEndpoints: Sendable {
             return Self.reply(cached, filename: "kiln-netboot.iso")
         }
         let sources = netbootSources
-        switch await Self.build({ () throws(ISOError) in try NetbootISO.build(server: server, sources: sources) }) {
+        switch await Self.offload({ try NetbootISO.build(server: server, sources: sources) }) {
         case .success(let image):
             netbootImages.store(image, for: server)
             return Self.reply(image, filename: "kiln-netboot.iso")
