@@ -11,14 +11,7 @@ KILN=${1:?usage: bench_ignition.sh path/to/release/kiln}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 ROUNDS=${BENCH_ROUNDS:-3}
-WORK=$(mktemp -d)
-KILN_PID=""
-cleanup() {
-    [ -z "$KILN_PID" ] || { kill "$KILN_PID" 2>/dev/null || true; wait "$KILN_PID" 2>/dev/null || true; }
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/bench-common.sh"
 
 python3 - "$WORK" <<'PY'
 import json, os, sys
@@ -98,10 +91,7 @@ for name, path, extra in (("ignition", "ignition", ""), ("ipxe", "ipxe", ""), ("
         f.write('request = function()\n  i = i + 1\n  return wrk.format(nil, "/%s?%smac=" .. macs[(i %% #macs) + 1])\nend\n' % (path, extra))
 PY
 
-PORT=$(free_port)
-"$KILN" serve --data-path "$WORK/data" --assets-path "$WORK" --address "127.0.0.1:$PORT" --tftp-address '' --log-level warning >"$WORK/kiln.log" 2>&1 &
-KILN_PID=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_kiln "$WORK"
 curl -sf "http://127.0.0.1:$PORT/ignition?mac=52-54-00-00-00-07" -o "$WORK/one.ign" || { echo "/ignition failed:"; curl -s "http://127.0.0.1:$PORT/ignition?mac=52-54-00-00-00-07"; cat "$WORK/kiln.log"; exit 1; }
 grep -q '"version":"3.4.0"' "$WORK/one.ign" || { echo "unexpected /ignition answer"; head -c 300 "$WORK/one.ign"; exit 1; }
 

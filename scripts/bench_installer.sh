@@ -11,14 +11,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FIXTURE="$ROOT/../shared/fixtures/coreos-iso/embed-areas-2023-07.x86_64.iso.xz"
 ROUNDS=${BENCH_ROUNDS:-5}
 [ -f "$FIXTURE" ] || { echo "installer ISO benchmark skipped: ../shared/fixtures is absent"; exit 0; }
-WORK=$(mktemp -d)
-KILN_PID=""
-cleanup() {
-    [ -z "$KILN_PID" ] || { kill "$KILN_PID" 2>/dev/null || true; wait "$KILN_PID" 2>/dev/null || true; }
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/bench-common.sh"
 
 mkdir -p "$WORK/data/groups" "$WORK/data/profiles" "$WORK/data/ignition" "$WORK/assets/fcos"
 xz -dc "$FIXTURE" >"$WORK/assets/fcos/live.iso"
@@ -27,10 +20,7 @@ echo '{"id": "n1", "profile": "install", "selector": {"mac": "52:54:00:12:34:56"
 echo '{"id": "install", "ignition_id": "n.yaml", "installer_iso": "fcos/live.iso", "installer_dest_device": "/dev/sda", "installer_kargs_append": ["console=ttyS0"]}' >"$WORK/data/profiles/install.json"
 printf 'variant: fcos\nversion: 1.4.0\nstorage:\n  files:\n    - path: /etc/hostname\n      contents:\n        inline: {{.hostname}}\n' >"$WORK/data/ignition/n.yaml"
 
-PORT=$(free_port)
-"$KILN" serve --data-path "$WORK/data" --assets-path "$WORK/assets" --address "127.0.0.1:$PORT" --tftp-address '' --log-level warning >"$WORK/kiln.log" 2>&1 &
-KILN_PID=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_kiln "$WORK/assets"
 URL="http://127.0.0.1:$PORT/installer.iso?mac=52:54:00:12:34:56"
 curl -sf -o "$WORK/check.iso" "$URL"
 "$KILN" iso show "$WORK/check.iso" | grep -q "console=ttyS0" || { echo "GET /installer.iso did not give a customised ISO"; exit 1; }

@@ -11,14 +11,7 @@ SPAWNS=${BENCH_SPAWNS:-300}
 BUILDS=${BENCH_BUILDS:-3000}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
-WORK=$(mktemp -d)
-KILN_PID=""
-cleanup() {
-    [ -z "$KILN_PID" ] || { kill "$KILN_PID" 2>/dev/null || true; wait "$KILN_PID" 2>/dev/null || true; }
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$(dirname "$0")/bench-common.sh"
 
 # 500 machines, each with its own Butane-rendered Ignition and metadata.
 python3 - "$WORK" <<'PY'
@@ -71,10 +64,7 @@ xorriso -osirrox on -indev "$WORK/one.iso" -extract / "$WORK/tree" >/dev/null 2>
 chmod -R u+w "$WORK/tree"
 echo "files: $(cd "$WORK/tree" && find . -type f -printf "%P (%s bytes) " | sort)"
 
-PORT=$(free_port)
-"$KILN" serve --data-path "$WORK/data" --assets-path "$WORK" --address "127.0.0.1:$PORT" --tftp-address '' --log-level warning >"$WORK/kiln.log" 2>&1 &
-KILN_PID=$!
-for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+start_kiln "$WORK"
 curl -sf "http://127.0.0.1:$PORT/configdrive.iso?mac=52-54-00-00-00-07" -o "$WORK/http.iso"
 [ "$(blkid -p -s LABEL -o value "$WORK/http.iso")" = config-2 ] || { echo "GET /configdrive.iso did not give a config-2 drive"; exit 1; }
 
