@@ -6,6 +6,8 @@ import KilnCore
 public struct Template: Sendable {
     public let name: String
     let nodes: [Node]
+    /// Distinct paths among the `{{.a.b}}` actions.
+    let fieldSlots: Int
 
     public static let functions: Set<String> = [
         "and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "len", "index",
@@ -15,8 +17,33 @@ public struct Template: Sendable {
     public init(name: String, source: String) throws(TemplateError) {
         self.name = name
         var parser = TemplateParser(name: name, source: source)
-        nodes = try parser.parse()
-        try Self.checkFunctions(nodes, name: name)
+        let parsed = try parser.parse()
+        try Self.checkFunctions(parsed, name: name)
+        var slots: [[String]: Int] = [:]
+        nodes = Self.numberFields(parsed, &slots)
+        fieldSlots = slots.count
+    }
+
+    /// Gives each distinct `{{.a.b}}` path a slot: a template prints the
+    /// same few values many times (a hostname in every unit), and while
+    /// dot is the data itself a path's value is looked up once per render.
+    private static func numberFields(_ nodes: [Node], _ slots: inout [[String]: Int]) -> [Node] {
+        nodes.map { node in
+            switch node {
+            case .field(let path, let position, _):
+                let slot = slots[path] ?? slots.count
+                slots[path] = slot
+                return .field(path, position, slot: slot)
+            case .ifNode(let pipeline, let body, let elseBody):
+                return .ifNode(pipeline, numberFields(body, &slots), elseBody.map { numberFields($0, &slots) })
+            case .rangeNode(let pipeline, let body, let elseBody):
+                return .rangeNode(pipeline, numberFields(body, &slots), elseBody.map { numberFields($0, &slots) })
+            case .withNode(let pipeline, let body, let elseBody):
+                return .withNode(pipeline, numberFields(body, &slots), elseBody.map { numberFields($0, &slots) })
+            default:
+                return node
+            }
+        }
     }
 
     public func render(_ data: [String: JSONValue]) throws(TemplateError) -> String {
@@ -24,7 +51,7 @@ public struct Template: Sendable {
     }
 
     public func render(_ data: TemplateValue) throws(TemplateError) -> String {
-        var executor = Executor(name: name, variables: [("$", data)])
+        var executor = Executor(name: name, variables: [("$", data)], fieldSlots: fieldSlots)
         _ = try executor.run(nodes, dot: data)
         return executor.output
     }
@@ -35,7 +62,7 @@ public struct Template: Sendable {
     /// the same shape, so work done on a shape (translating Butane) can be
     /// reused with each machine's values filled in.
     public func renderShape(_ data: TemplateValue, placeholder: @escaping (Int) -> String) throws(TemplateError) -> (shape: String, values: [String]) {
-        var executor = Executor(name: name, variables: [("$", data)])
+        var executor = Executor(name: name, variables: [("$", data)], fieldSlots: fieldSlots)
         executor.placeholder = placeholder
         _ = try executor.run(nodes, dot: data)
         return (executor.output, executor.recorded)
@@ -45,7 +72,7 @@ public struct Template: Sendable {
     /// writing any text: two renderings with the same trace have the same
     /// shape (see `renderShape`), so the trace can stand for it.
     public func renderTrace(_ data: TemplateValue) throws(TemplateError) -> (trace: [Int], values: [String]) {
-        var executor = Executor(name: name, variables: [("$", data)])
+        var executor = Executor(name: name, variables: [("$", data)], fieldSlots: fieldSlots)
         executor.tracing = true
         _ = try executor.run(nodes, dot: data)
         return (executor.trace, executor.recorded)
@@ -110,9 +137,15 @@ struct Executor {
         case normal, breakLoop, continueLoop
     }
 
-    init(name: String, variables: [(String, TemplateValue)]) {
+    /// Printed values of `{{.a.b}}` fields by slot, valid while dot is the
+    /// data the rendering started from (not inside range or with).
+    private var printedFields: [String?]
+    private var dotIsData = true
+
+    init(name: String, variables: [(String, TemplateValue)], fieldSlots: Int) {
         self.name = name
         self.variables = variables
+        self.printedFields = Array(repeating: nil, count: fieldSlots)
     }
 
     private func error(_ position: Position, _ message: String) -> TemplateError {
@@ -124,8 +157,18 @@ struct Executor {
             switch node {
             case .text(let text):
                 if !tracing { output += text }
-            case .field(let path, let position):
-                emit(try walk(dot, path, at: position).printed)
+            case .field(let path, let position, let slot):
+                if dotIsData, slot >= 0 {
+                    if let printed = printedFields[slot] {
+                        emit(printed)
+                    } else {
+                        let printed = try walk(dot, path, at: position).printed
+                        printedFields[slot] = printed
+                        emit(printed)
+                    }
+                } else {
+                    emit(try walk(dot, path, at: position).printed)
+                }
             case .action(let pipeline):
                 let value = try evaluate(pipeline, dot: dot)
                 if pipeline.variables.isEmpty { emit(value.printed) }
@@ -140,7 +183,15 @@ struct Executor {
                 let scope = variables.count
                 let value = try evaluate(pipeline, dot: dot)
                 if tracing { trace.append(value.isTrue ? 1 : 0) }
-                let flow = value.isTrue ? try run(body, dot: value) : try run(elseBody ?? [], dot: dot)
+                let flow: Flow
+                if value.isTrue {
+                    let outer = dotIsData
+                    dotIsData = false
+                    defer { dotIsData = outer }
+                    flow = try run(body, dot: value)
+                } else {
+                    flow = try run(elseBody ?? [], dot: dot)
+                }
                 variables.removeSubrange(scope...)
                 if flow != .normal { return flow }
             case .rangeNode(let pipeline, let body, let elseBody):
@@ -171,6 +222,9 @@ struct Executor {
                         variables.append((pipeline.variables[0], key))
                         variables.append((pipeline.variables[1], element))
                     }
+                    let outer = dotIsData
+                    dotIsData = false
+                    defer { dotIsData = outer }
                     if try run(body, dot: element) == .breakLoop { break }
                 }
                 variables.removeSubrange(scope...)

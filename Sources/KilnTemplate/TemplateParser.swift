@@ -11,7 +11,7 @@ indirect enum Node: Sendable {
     static func output(_ pipeline: Pipeline) -> Node {
         if pipeline.variables.isEmpty, pipeline.commands.count == 1, pipeline.commands[0].arguments.count == 1,
            case .dot(let path) = pipeline.commands[0].arguments[0] {
-            return .field(path, pipeline.commands[0].position)
+            return .field(path, pipeline.commands[0].position, slot: -1)
         }
         return .action(pipeline)
     }
@@ -19,8 +19,9 @@ indirect enum Node: Sendable {
     case text(String)
     case action(Pipeline)
     /// `{{.a.b}}`, the action nearly every template line uses, kept apart
-    /// so rendering it skips the general pipeline machinery.
-    case field([String], Position)
+    /// so rendering it skips the general pipeline machinery. Fields with
+    /// the same path share a slot (see `Template.numberFields`).
+    case field([String], Position, slot: Int)
     case ifNode(Pipeline, [Node], [Node]?)
     case rangeNode(Pipeline, [Node], [Node]?)
     case withNode(Pipeline, [Node], [Node]?)

@@ -89,6 +89,21 @@ private func render(_ source: String) throws -> String {
         #expect(try render(source) == expected, "\(source)")
     }
 
+    @Test func repeatedFieldsFollowDotIntoRangeAndWith() throws {
+        // Fields are looked up once per render while dot is the data; inside
+        // range and with, the same path means the element's field.
+        let items: JSONValue = .array([.object(["name": .string("first")]), .object(["name": .string("second")])])
+        let source = "{{.name}} {{range .items}}{{.name}} {{end}}{{with .sub}}{{.name}} {{end}}{{.name}}{{if .name}} {{.name}}{{end}}"
+        let rendered = try Template(name: "t", source: source)
+            .render(["name": .string("top"), "items": items, "sub": .object(["name": .string("inner")])])
+        #expect(rendered == "top first second inner top top")
+        // Rendering again with other data gives that data's values.
+        let template = try Template(name: "t", source: "{{.a}}{{.a}}")
+        #expect(try template.render(["a": .string("x")]) == "xx")
+        #expect(try template.render(["a": .string("y")]) == "yy")
+        #expect(throws: TemplateError.self) { try template.render(["b": .string("y")]) }
+    }
+
     @Test func missingKeysAreErrorsWithTheLine() throws {
         do {
             _ = try render("line one\n  {{.request.query.uuid}}")
