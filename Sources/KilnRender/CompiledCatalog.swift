@@ -5,8 +5,10 @@ import KilnTemplate
 /// A catalog with every template parsed, built once per data load: config
 /// templates (generic, cloud, Butane) and profiles' boot fields that use
 /// `{{ }}`. A template that does not parse makes the load fail, with the
-/// file, line and column, like any other broken file.
-public struct CompiledCatalog: Sendable {
+/// file, line and column, like any other broken file. A class: every
+/// request takes the current one, and a reference is one retain where
+/// this many fields were one each.
+public final class CompiledCatalog: Sendable {
     public let catalog: Catalog
     let templates: [TemplateKey: Template]
     let bootTemplates: [String: BootTemplates]
@@ -21,6 +23,19 @@ public struct CompiledCatalog: Sendable {
     /// Each group's template variables without the request's part
     /// (metadata, then selectors with lowercased keys), converted once.
     let groupVariables: [String: [String: TemplateValue]]
+
+    init(catalog: Catalog, templates: [TemplateKey: Template], bootTemplates: [String: BootTemplates],
+         translatedIgnition: [String: [UInt8]], butaneOptions: ButaneOptions, translations: TranslationCache,
+         shapes: ShapeCache, groupVariables: [String: [String: TemplateValue]]) {
+        self.catalog = catalog
+        self.templates = templates
+        self.bootTemplates = bootTemplates
+        self.translatedIgnition = translatedIgnition
+        self.butaneOptions = butaneOptions
+        self.translations = translations
+        self.shapes = shapes
+        self.groupVariables = groupVariables
+    }
 
     struct BootTemplates: Sendable {
         var kernel: Template
