@@ -79,15 +79,18 @@ public struct IgnitionShape: Sendable {
     }
 
     /// The YAML scalar styles a placeholder may sit in.
-    enum Style: Sendable {
+    enum Style: Int, Sendable, CaseIterable {
         case plain, singleQuoted, doubleQuoted, block
+
+        var bit: UInt8 { 1 << UInt8(rawValue) }
     }
 
     let holeCount: Int
     let output: Spliced
     let contents: [Contents]
-    /// For each hole, every style it appears in (an alias can copy it).
-    let styles: [[Style]]
+    /// For each hole, every style it appears in (an alias can copy it), as
+    /// `Style.bit`s.
+    let styleMasks: [UInt8]
     /// Plain scalars made of placeholders alone: their values together must
     /// not read as YAML null.
     let barePlainScalars: [[Int]]
@@ -125,7 +128,8 @@ public struct IgnitionShape: Sendable {
         let output = Spliced(pieces)
         let reached = Set(output.holes + contents.flatMap(\.spliced.holes))
         guard reached.count == holeCount else { return nil }
-        return IgnitionShape(holeCount: holeCount, output: output, contents: contents, styles: styles, barePlainScalars: barePlainScalars,
+        let styleMasks = styles.map { $0.reduce(UInt8(0)) { $0 | $1.bit } }
+        return IgnitionShape(holeCount: holeCount, output: output, contents: contents, styleMasks: styleMasks, barePlainScalars: barePlainScalars,
                              sizeEstimate: output.literal.count + 64 * output.slots.count)
     }
 
@@ -138,13 +142,26 @@ public struct IgnitionShape: Sendable {
     public func fill(_ values: [String]) -> [UInt8]? {
         guard values.count == holeCount else { return nil }
         // Templates print the same few values many times (a hostname in
-        // every unit): each is checked once per style.
-        var checked: [(String, Style)] = []
-        for (hole, value) in values.enumerated() {
-            for style in styles[hole] where !checked.contains(where: { $0.1 == style && $0.0 == value }) {
-                guard Self.isInert(value, in: style) else { return nil }
-                if checked.count < 16 { checked.append((value, style)) }
+        // every unit): each distinct value is checked once per style and
+        // escaped once.
+        var distinct: [String] = []
+        var checkedStyles: [UInt8] = []
+        var escaped: [[UInt8]?] = []
+        var distinctOfHole = [Int](repeating: 0, count: holeCount)
+        for hole in 0..<holeCount {
+            let value = values[hole]
+            var index = distinct.count < 64 ? distinct.firstIndex(of: value) : nil
+            if index == nil {
+                index = distinct.count
+                distinct.append(value)
+                checkedStyles.append(0)
+                escaped.append(nil)
             }
+            let found = index!
+            distinctOfHole[hole] = found
+            let unchecked = styleMasks[hole] & ~checkedStyles[found]
+            guard unchecked == 0 || Self.isInert(value, inStyles: unchecked) else { return nil }
+            checkedStyles[found] |= unchecked
         }
         for scalar in barePlainScalars {
             let joined = scalar.count == 1 ? values[scalar[0]] : scalar.map { values[$0] }.joined()
@@ -162,12 +179,29 @@ public struct IgnitionShape: Sendable {
         out.reserveCapacity(sizeEstimate)
         output.write(into: &out) { slot, out in
             switch slot.kind {
-            case .value: IgnitionJSONWriter.writeStringBody(values[slot.index], into: &out)
-            case .source: IgnitionJSONWriter.writeStringBody(encoded[slot.index].url, into: &out)
+            case .value:
+                let index = distinctOfHole[slot.index]
+                if let known = escaped[index] {
+                    out += known
+                } else {
+                    var bytes: [UInt8] = []
+                    IgnitionJSONWriter.writeStringBody(distinct[index], into: &bytes)
+                    out += bytes
+                    escaped[index] = bytes
+                }
+            // Data URLs are ASCII with nothing JSON escapes.
+            case .source: out += encoded[slot.index].urlBytes
             case .compression: IgnitionJSONWriter.writeStringBody(encoded[slot.index].compression, into: &out)
             }
         }
         return out
+    }
+
+    private static func isInert(_ value: String, inStyles mask: UInt8) -> Bool {
+        for style in Style.allCases where mask & style.bit != 0 {
+            guard isInert(value, in: style) else { return false }
+        }
+        return true
     }
 
     /// Whether `value`, written where a placeholder was, leaves the YAML

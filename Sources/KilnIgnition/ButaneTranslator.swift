@@ -83,7 +83,7 @@ struct ButaneTranslator {
         }
         deferredContents?.append(DeferredContents(bytes: contents, userCompression: userCompression, allowCompression: allowCompression))
         let index = deferredContents!.count - 1
-        return DataURL.Encoded(url: Marker.sourcePlaceholder(index), compression: Marker.compressionPlaceholder(index))
+        return DataURL.Encoded(urlBytes: Array(Marker.sourcePlaceholder(index).utf8), compression: Marker.compressionPlaceholder(index))
     }
 
     /// `inline` and `local` become `source` data URLs.

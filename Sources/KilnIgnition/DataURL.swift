@@ -5,11 +5,14 @@ import KilnCore
 /// way: percent-encoded, base64, or gzip+base64, whichever is shortest.
 enum DataURL {
     struct Encoded: Equatable {
-        var url: String
+        /// The URL's bytes: ASCII that JSON strings carry unescaped.
+        var urlBytes: [UInt8]
         /// `"gzip"` when Kiln compressed, `""` when it did not (so a child
         /// config cannot inherit a parent's compression), or the user's own
         /// value when the contents arrived compressed.
         var compression: String
+
+        var url: String { String(decoding: urlBytes, as: UTF8.self) }
     }
 
     /// - Parameters:
@@ -28,20 +31,29 @@ enum DataURL {
         // plus the word in the compression field: shorter contents never
         // gain from compressing.
         let smallestGzip = ";base64,".utf8.count + Base64.encodedLength(19) + "gzip".utf8.count
-        if (userCompression ?? "").isEmpty, allowCompression, bestLength > smallestGzip, let gzipped = Gzip.compress(contents) {
-            let length = ";base64,".utf8.count + Base64.encodedLength(gzipped.count)
+        if (userCompression ?? "").isEmpty, allowCompression, bestLength > smallestGzip, let deflated = Gzip.deflate(contents) {
+            let length = ";base64,".utf8.count + Base64.encodedLength(Gzip.wrappedLength(deflated))
             // Choosing gzip also costs the word in the compression field.
             if length + "gzip".utf8.count < bestLength {
-                best = .gzip(gzipped)
+                best = .gzip(deflated)
                 bestLength = length
                 compression = "gzip"
             }
         }
+        var url = Array("data:".utf8)
+        url.reserveCapacity(5 + bestLength)
         switch best {
-        case .percent: return Encoded(url: "data:," + percentEncode(contents), compression: compression)
-        case .base64: return Encoded(url: "data:;base64," + Base64.encode(contents), compression: compression)
-        case .gzip(let gzipped): return Encoded(url: "data:;base64," + Base64.encode(gzipped), compression: compression)
+        case .percent:
+            url.append(UInt8(ascii: ","))
+            percentEncode(contents, into: &url)
+        case .base64:
+            url += ";base64,".utf8
+            Base64.encode(contents, into: &url)
+        case .gzip(let deflated):
+            url += ";base64,".utf8
+            Base64.encode(Gzip.wrap(deflated, original: contents), into: &url)
         }
+        return Encoded(urlBytes: url, compression: compression)
     }
 
     private enum Choice {
@@ -52,9 +64,15 @@ enum DataURL {
     /// RFC 2396's unreserved characters stay as they are; every other byte
     /// becomes %XX.
     static func percentEncode(_ bytes: [UInt8]) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
+        percentEncode(bytes, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let hex = Array("0123456789ABCDEF".utf8)
+
+    static func percentEncode(_ bytes: [UInt8], into out: inout [UInt8]) {
         for byte in bytes {
             if unreserved[Int(byte)] {
                 out.append(byte)
@@ -64,7 +82,6 @@ enum DataURL {
                 out.append(hex[Int(byte & 0xF)])
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static let unreserved: [Bool] = (0..<256).map { value in
@@ -115,6 +132,11 @@ enum Base64 {
     static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        encode(bytes, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func encode(_ bytes: [UInt8], into out: inout [UInt8]) {
         var index = 0
         while index + 2 < bytes.count {
             let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
@@ -132,7 +154,6 @@ enum Base64 {
             out.append(rest == 2 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
             out.append(UInt8(ascii: "="))
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func decode(_ text: String) -> [UInt8]? {
@@ -160,34 +181,49 @@ enum Base64 {
 /// same input always gives the same bytes.
 enum Gzip {
     static func compress(_ input: [UInt8]) -> [UInt8]? {
+        deflate(input).map { wrap($0, original: input) }
+    }
+
+    /// The raw deflate stream; `wrap` adds gzip's header and trailer, so a
+    /// caller that only needs the size to choose an encoding skips the
+    /// checksum.
+    static func deflate(_ input: [UInt8]) -> [UInt8]? {
         var stream = z_stream()
-        // Raw deflate (negative window bits): Kiln writes the gzip header
-        // and trailer itself. The window is sized to the input: a window
-        // larger than the data finds no more matches, and zlib's full-size
-        // state (about 270 KB) is mapped and unmapped on every call, which
-        // cost more than the compression of a small file.
+        // Raw deflate (negative window bits). The window is sized to the
+        // input: a window larger than the data finds no more matches, and
+        // zlib's full-size state (about 270 KB) is mapped and unmapped on
+        // every call, which cost more than the compression of a small file.
         var windowBits: Int32 = 9
         while windowBits < 15 && (1 << windowBits) < input.count + 262 { windowBits += 1 }
         let memoryLevel = max(1, min(9, windowBits - 6))
         guard deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, -windowBits, memoryLevel, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, uLong(input.count)))
-        var output = [UInt8](repeating: 0, count: bound)
-        var input = input
-        let produced: Int? = input.withUnsafeMutableBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer in
-                stream.next_in = inBuffer.baseAddress
+        var produced = 0
+        let output = [UInt8](unsafeUninitializedCapacity: bound) { outBuffer, initialized in
+            let finished: Bool = input.withUnsafeBufferPointer { inBuffer in
+                // zlib's next_in is not const; it only reads.
+                stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
                 stream.avail_in = uInt(inBuffer.count)
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = uInt(outBuffer.count)
-                guard deflate(&stream, Z_FINISH) == Z_STREAM_END else { return nil }
-                return outBuffer.count - Int(stream.avail_out)
+                return CZlib.deflate(&stream, Z_FINISH) == Z_STREAM_END
             }
+            produced = finished ? outBuffer.count - Int(stream.avail_out) : -1
+            initialized = max(0, produced)
         }
-        guard let produced else { return nil }
+        return produced < 0 ? nil : output
+    }
+
+    /// Header (no name, no timestamp: the same input gives the same
+    /// bytes), deflate stream, CRC-32 and length.
+    static func wrappedLength(_ deflated: [UInt8]) -> Int { 10 + deflated.count + 8 }
+
+    static func wrap(_ deflated: [UInt8], original input: [UInt8]) -> [UInt8] {
         let checksum = input.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
         var gzip: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xFF]
-        gzip.append(contentsOf: output[0..<produced])
+        gzip.reserveCapacity(wrappedLength(deflated))
+        gzip += deflated
         for value in [checksum, UInt32(truncatingIfNeeded: input.count)] {
             for shift in stride(from: 0, to: 32, by: 8) { gzip.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
         }

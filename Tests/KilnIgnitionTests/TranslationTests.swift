@@ -75,7 +75,7 @@ import Testing
     @Test func dataURLsPickTheShortestEncoding() throws {
         // Text: percent-encoding; compressible: gzip+base64; binary: base64.
         let text = DataURL.encode(Array("hello world\n".utf8), userCompression: nil, allowCompression: true)
-        #expect(text == DataURL.Encoded(url: "data:,hello%20world%0A", compression: ""))
+        #expect(text == DataURL.Encoded(urlBytes: Array("data:,hello%20world%0A".utf8), compression: ""))
         let repetitive = Array(String(repeating: "kiln ", count: 200).utf8)
         let gzipped = DataURL.encode(repetitive, userCompression: nil, allowCompression: true)
         #expect(gzipped.compression == "gzip")
