@@ -31,7 +31,8 @@ enum DataURL {
         // plus the word in the compression field: shorter contents never
         // gain from compressing.
         let smallestGzip = ";base64,".utf8.count + Base64.encodedLength(19) + "gzip".utf8.count
-        if (userCompression ?? "").isEmpty, allowCompression, bestLength > smallestGzip, let deflated = Gzip.deflate(contents) {
+        if (userCompression ?? "").isEmpty, allowCompression, bestLength > smallestGzip,
+           !gzipCannotWin(contents, against: bestLength), let deflated = Gzip.deflate(contents) {
             let length = ";base64,".utf8.count + Base64.encodedLength(Gzip.wrappedLength(deflated))
             // Choosing gzip also costs the word in the compression field.
             if length + "gzip".utf8.count < bestLength {
@@ -54,6 +55,14 @@ enum DataURL {
             Base64.encode(Gzip.wrap(deflated, original: contents), into: &url)
         }
         return Encoded(urlBytes: url, compression: compression)
+    }
+
+    /// True when even the smallest deflate stream the contents could have
+    /// (see DeflateLowerBound) would not make the shortest URL.
+    private static func gzipCannotWin(_ contents: [UInt8], against bestLength: Int) -> Bool {
+        guard let floor = DeflateLowerBound.bytes(contents) else { return false }
+        let shortest = ";base64,".utf8.count + Base64.encodedLength(10 + floor + 8)
+        return shortest + "gzip".utf8.count >= bestLength
     }
 
     private enum Choice {
