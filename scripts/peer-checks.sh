@@ -75,6 +75,14 @@ printf 'variant: fcos\nversion: 1.4.0\nstorage:\n  fils: []\n' >"$WORK/typo.bu"
 check "kiln butane warns about an unknown key with its line" contains "line 4 column 3: storage.fils: unknown key" "$KILN" butane "$WORK/typo.bu"
 check "kiln butane --strict fails on it (exit 1)" exit_is 1 "$KILN" butane --strict "$WORK/typo.bu"
 check "kiln butane exits 2 on an unreadable file" exit_is 2 "$KILN" butane "$WORK/does-not-exist.bu"
+check "kiln butane -s (upstream's short --strict) fails on it (exit 1)" exit_is 1 "$KILN" butane -s "$WORK/typo.bu"
+check "kiln butane --check writes nothing for a good config" \
+    bash -c 'out=$("$0" butane -c -d "$1/profiles/files" "$2") && [ -z "$out" ]' "$KILN" "$ROOT" "$WORK/motd.bu"
+check "kiln butane --check -o leaves no file" \
+    bash -c '"$0" butane --check -d "$1/profiles/files" -o "$3" "$2" && [ ! -e "$3" ]' "$KILN" "$ROOT" "$WORK/motd.bu" "$WORK/check-o.ign"
+check "kiln butane --check still fails a broken config (exit 1)" exit_is 1 "$KILN" butane --check "$WORK/motd.bu"
+check "kiln butane -r (upstream's --raw) gives the same Ignition" \
+    bash -c '"$0" butane -r -p -d "$1/profiles/files" "$2" | python3 -c "import json,sys; a=json.load(sys.stdin); b=json.load(open(sys.argv[1])); sys.exit(a != b)" "$3"' "$KILN" "$ROOT" "$WORK/motd.bu" "$WORK/motd.ign"
 SHARED_PAIRS="$ROOT/../shared/fixtures/butane-pairs"
 if [ -d "$SHARED_PAIRS" ]; then
     for bu in "$SHARED_PAIRS"/*.bu; do

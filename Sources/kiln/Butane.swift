@@ -10,13 +10,20 @@ struct ButaneCommand: ParsableCommand {
             Reads FILE (or standard input) and writes Ignition JSON to standard output (or --output). \
             Specs: fcos 1.0.0–1.6.0 (Ignition 3.0.0–3.5.0) and flatcar 1.0.0–1.1.0 (Ignition 3.3.0–3.4.0). \
             Warnings go to standard error, each with its line and YAML path.
+            The flags are upstream butane's, short forms included, so scripts that call it work unchanged.
             Exit status: 0 on success; 1 when the config does not translate (or, with --strict, has warnings); \
             2 when the input or output cannot be read or written.
             """
     )
 
-    @Flag(help: "Fail on warnings, such as unknown keys.")
+    @Flag(name: [.customShort("s"), .long], help: "Fail on warnings, such as unknown keys.")
     var strict = false
+
+    @Flag(name: [.customShort("c"), .long], help: "Check the config and report; write no output.")
+    var check = false
+
+    @Flag(name: [.customShort("r"), .long], help: "Accepted for scripts written for upstream butane: Kiln has no openshift variant, so output is always plain Ignition.")
+    var raw = false
 
     @Flag(name: [.customShort("p"), .long], help: "Indent the JSON.")
     var pretty = false
@@ -52,6 +59,7 @@ struct ButaneCommand: ParsableCommand {
             throw ExitCode(1)
         }
         for warning in translated.warnings { printError("\(name): \(warning)") }
+        if check { return }
         let bytes = translated.json + [UInt8(ascii: "\n")]
         guard let output, output != "-" else {
             FileHandle.standardOutput.write(Data(bytes))
