@@ -150,6 +150,19 @@ for _ in $(seq 1 30); do curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-3
 check "SIGHUP reloads the data directory" contains "reloaded.by=sighup" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"
 check "the SIGHUP reload is logged" log_has "reason=SIGHUP"
 
+# A template that warns (a misspelt key) is logged with the request, once per load.
+printf '{"id": "warn", "profile": "warn", "selector": {"mac": "52:54:00:99:99:99"}, "metadata": {"hostname": "w1"}}' >"$WORK/data/groups/warn.json"
+printf '{"id": "warn", "ignition_id": "warn.yaml"}' >"$WORK/data/profiles/warn.json"
+printf 'variant: fcos\nversion: 1.5.0\nstorage:\n  fils: []\n  files:\n    - path: /etc/hostname\n      contents:\n        inline: {{.hostname}}\n' >"$WORK/data/ignition/warn.yaml"
+# Until the reload, the example data's default group answers for this MAC.
+for _ in $(seq 1 30); do curl -sf "http://127.0.0.1:$PORT/ignition?mac=52-54-00-99-99-99" | grep -q 'data:,w1' && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/ignition?mac=52-54-00-99-99-99" >/dev/null
+check "a Butane warning is logged with the request that met it" \
+    log_has "status=200 labels=mac=52:54:00:99:99:99 group=warn profile=warn butane_warnings=ignition/warn.yaml (as rendered for this machine): warning: line 4 column 3: storage.fils: unknown key"
+check "once, not once per request" test "$(grep -c 'butane_warnings=' "$WORK/serve.log")" -eq 1
+check "kiln render prints it on standard error, the config alone on standard output" \
+    bash -c '"$0" render ignition --data-path "$1" mac=52-54-00-99-99-99 2>"$2" | python3 -c "import json,sys; json.load(sys.stdin)" && grep -q "storage.fils: unknown key" "$2"' "$KILN" "$WORK/data" "$WORK/render-warn.err"
+
 printf '{ "id": "node1", ' >"$WORK/data/groups/node1.json"
 check "a broken file is logged with its position" log_has "groups/node1.json:1:"
 check "and the last good version keeps serving" contains "reloaded.by=sighup" curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-12-34-56"

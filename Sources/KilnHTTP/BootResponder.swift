@@ -106,7 +106,7 @@ public struct BootResponder: Sendable {
     private func record(_ request: Request, endpoint: String, reply: Reply, client: SocketAddress?) {
         metrics.request(endpoint: endpoint, status: Int(reply.status.code))
         if let group = reply.group { metrics.matched(group: group) }
-        let level: Logger.Level = reply.status.code >= 500 ? .error : (reply.reason != nil ? .warning : .info)
+        let level: Logger.Level = reply.status.code >= 500 ? .error : (reply.reason != nil || !reply.warnings.isEmpty ? .warning : .info)
         guard logger.logLevel <= level else { return }
         // One line rendered here rather than as metadata: a dictionary of
         // interpolated values, sorted by the handler, cost 5% of /ipxe's rate.
@@ -127,6 +127,7 @@ public struct BootResponder: Sendable {
         field("group", reply.group)
         field("profile", reply.profile)
         field("reason", reply.reason)
+        field("butane_warnings", reply.warnings.isEmpty ? nil : reply.warnings.joined(separator: "; "))
         field("client", client?.ipAddress)
         logger.log(level: level, "\(line)")
     }
@@ -178,7 +179,7 @@ public struct BootResponder: Sendable {
     }
 
     private enum Preparation<Value> {
-        case ready(Value)
+        case ready(Value, warnings: [String] = [])
         case refused(Reply)
     }
 
@@ -191,9 +192,11 @@ public struct BootResponder: Sendable {
         let reply = matched(request, query: query) { labels, renderer, match in
             do throws(RenderError) {
                 switch try make(labels, renderer, match) {
-                case .ready(let made):
+                case .ready(let made, let warnings):
                     value = made
-                    return .text("")
+                    var ready = Reply.text("")
+                    ready.warnings = warnings
+                    return ready
                 case .refused(let refusal):
                     return refusal
                 }
@@ -230,7 +233,7 @@ public struct BootResponder: Sendable {
         prepare(request) { labels, renderer, match throws(RenderError) -> Preparation<[UInt8]> in
             if let refusal = also(match) { return .refused(refusal) }
             switch try renderer.config(.ignition, match, labels) {
-            case .rendered(let config): return .ready(config.bytes)
+            case .rendered(let config): return .ready(config.bytes, warnings: config.warnings)
             case .missing(let failure): return .refused(.failure(.notFound, failure.description))
             }
         }
@@ -265,7 +268,9 @@ public struct BootResponder: Sendable {
             do throws(RenderError) {
                 switch try renderer.config(kind, match, labels) {
                 case .rendered(let config):
-                    return .bytes(config.bytes, contentType: config.contentType)
+                    var reply = Reply.bytes(config.bytes, contentType: config.contentType)
+                    reply.warnings = config.warnings
+                    return reply
                 case .missing(let failure):
                     return .failure(.notFound, failure.description)
                 }

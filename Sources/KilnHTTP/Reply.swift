@@ -18,6 +18,8 @@ struct Reply: Sendable {
     var profile: String?
     /// For errors: the one-line reason, also the body.
     var reason: String?
+    /// Butane warnings about the config served, logged with the request.
+    var warnings: [String] = []
 
     static let plainText = "text/plain; charset=utf-8"
 
@@ -47,6 +49,7 @@ struct Reply: Sendable {
         reply.labels = matched.labels
         reply.group = matched.group
         reply.profile = matched.profile
+        reply.warnings = matched.warnings
         return reply
     }
 

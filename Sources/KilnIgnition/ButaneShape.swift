@@ -95,6 +95,10 @@ public struct IgnitionShape: Sendable {
     /// not read as YAML null.
     let barePlainScalars: [[Int]]
     let sizeEstimate: Int
+    /// What translating the shape warned about (unknown keys, say): the
+    /// same lines and paths a full translation of a filled text reports,
+    /// since filled values never span lines.
+    public let warnings: [ButaneDiagnostic]
 
     /// Translates a shape. Nil when it cannot be filled soundly or does not
     /// translate at all (the full translation then gives the real error).
@@ -130,7 +134,7 @@ public struct IgnitionShape: Sendable {
         guard reached.count == holeCount else { return nil }
         let styleMasks = styles.map { $0.reduce(UInt8(0)) { $0 | $1.bit } }
         return IgnitionShape(holeCount: holeCount, output: output, contents: contents, styleMasks: styleMasks, barePlainScalars: barePlainScalars,
-                             sizeEstimate: output.literal.count + 64 * output.slots.count)
+                             sizeEstimate: output.literal.count + 64 * output.slots.count, warnings: translator.report.diagnostics)
     }
 
     /// Butane fields whose value Kiln copies into the output (or into a

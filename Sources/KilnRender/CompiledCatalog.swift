@@ -20,6 +20,7 @@ public final class CompiledCatalog: Sendable {
     let butaneOptions: ButaneOptions
     let translations: TranslationCache
     let shapes: ShapeCache
+    let warnings = WarningLedger()
     /// Each group's template variables without the request's part
     /// (metadata, then selectors with lowercased keys), converted once.
     let groupVariables: [String: [String: TemplateValue]]

@@ -12,6 +12,10 @@ public struct RenderError: Error, Sendable, CustomStringConvertible {
 public struct RenderedConfig: Sendable {
     public var bytes: [UInt8]
     public var contentType: String
+    /// Butane's warnings for this machine's config (file, line, path,
+    /// what), each given once per data load: a template that warns would
+    /// otherwise fill the log with one line per machine.
+    public var warnings: [String] = []
 }
 
 /// Renders what a matched machine gets: its boot configuration (with
@@ -84,8 +88,9 @@ public struct Renderer: Sendable {
                     guard let text = try? template.renderShape(data, placeholder: IgnitionShape.placeholder).shape else { return nil }
                     return IgnitionShape.compile(text, holes: values.count, options: compiled.butaneOptions)
                 }
-                if let json = shape?.fill(values) {
-                    return .rendered(RenderedConfig(bytes: json, contentType: Self.json))
+                if let shape, let json = shape.fill(values) {
+                    return .rendered(RenderedConfig(bytes: json, contentType: Self.json,
+                                                    warnings: compiled.warnings.firstSightings(shape.warnings, file: file.path)))
                 }
             }
             text = try template.render(data)
@@ -101,7 +106,8 @@ public struct Renderer: Sendable {
         do {
             let output = try Butane.translate(text, options: compiled.butaneOptions)
             compiled.translations.store(text, output.json)
-            return .rendered(RenderedConfig(bytes: output.json, contentType: Self.json))
+            return .rendered(RenderedConfig(bytes: output.json, contentType: Self.json,
+                                            warnings: compiled.warnings.firstSightings(output.warnings, file: file.path)))
         } catch {
             // Lines count in the rendered text, which is what Butane read.
             throw RenderError(description: "\(file.path) (as rendered for this machine): \(error.description)")

@@ -62,6 +62,8 @@ struct RenderCommand: ParsableCommand {
             let kind: TemplateKind = what == .ignition ? .ignition : (what == .generic ? .generic : .cloud)
             switch try renderer.config(kind, match, labels) {
             case .rendered(let config):
+                // As the server logs them; the output itself stays clean.
+                for warning in config.warnings { printError("kiln: \(warning)") }
                 return .success(String(decoding: config.bytes, as: UTF8.self))
             case .missing(let failure):
                 return .failure(MissingPart(reason: failure.description))

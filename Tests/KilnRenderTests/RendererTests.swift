@@ -206,6 +206,41 @@ import Testing
     }
 }
 
+extension RendererTests {
+    /// A template with a misspelt key warns: the first machine's answer
+    /// carries the warning (with file, line and path), later ones do not,
+    /// whether the config came from a shape or a full translation.
+    @Test(arguments: ["inline: {{.hostname}}", "inline: /etc/{{.hostname}}\n    - path: /etc/{{.hostname}}"])
+    func butaneWarningsAreGivenOncePerLoad(_ contents: String) throws {
+        let catalog = Catalog(
+            groups: (0..<3).map { Group(id: "m\($0)", profile: "p", selector: ["mac": String(format: "52:54:00:00:00:%02x", $0)], metadata: ["hostname": .string("n\($0)")]) },
+            profiles: [Profile(id: "p", ignitionID: "w.yaml", sourcePath: "profiles/p.json")],
+            templates: [TemplateFile(kind: .ignition, id: "w.yaml", path: "ignition/w.yaml", bytes: Array("""
+                variant: fcos
+                version: 1.5.0
+                storage:
+                  fils: []
+                  files:
+                    - path: /etc/hostname
+                      contents:
+                        \(contents)
+                """.utf8))])
+        let compiled = try #require(CompiledCatalog.compile(catalog).0)
+        let renderer = Renderer(compiled)
+        var given: [[String]] = []
+        for index in 0..<3 {
+            let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
+            guard case .success(let match) = catalog.match(labels), case .rendered(let config) = try renderer.config(.ignition, match, labels) else {
+                Issue.record("machine \(index)")
+                continue
+            }
+            given.append(config.warnings)
+        }
+        #expect(given.first == ["ignition/w.yaml (as rendered for this machine): warning: line 4 column 3: storage.fils: unknown key (not part of fcos 1.5.0)"])
+        #expect(given.dropFirst().allSatisfy { $0.isEmpty })
+    }
+}
+
 @Suite struct ShapeCacheTests {
     @Test func aTemplateRefusedOftenStopsBeingShaped() {
         let cache = ShapeCache(maximumEntries: 8, refusalLimit: 3)
