@@ -43,6 +43,7 @@ enum DeflateLowerBound {
                     literals.initialize(repeating: 0)
                     // A position is covered when the 3-byte sequence starting
                     // there, or at one of the two before, occurred earlier.
+                    var present = SIMD4<UInt64>(repeating: 0)
                     var coveredUntil = -1
                     var literalCount = 0
                     for position in 0..<count {
@@ -51,7 +52,9 @@ enum DeflateLowerBound {
                             if insertIsRepeat(key, into: seen) { coveredUntil = position + 2 }
                         }
                         if position > coveredUntil {
-                            literals[Int(bytes[position])] += 1
+                            let value = Int(bytes[position])
+                            literals[value] += 1
+                            present[value >> 6] |= 1 << UInt64(value & 63)
                             literalCount += 1
                         }
                     }
@@ -64,9 +67,7 @@ enum DeflateLowerBound {
                     var header = 17 + 12 + 1  // block header, code-length code, one distance code
                     var previous = -1
                     var run = 0
-                    for value in 0...256 {
-                        let used = value == 256 ? 1 : Int(literals[value])
-                        guard used > 0 else { continue }
+                    func literal(_ value: Int, used: Int) {
                         entropy -= Double(used) * log2Table[used]
                         let gap = value - previous - 1
                         if gap > 0 {
@@ -76,6 +77,15 @@ enum DeflateLowerBound {
                         run += 1
                         previous = value
                     }
+                    for word in 0..<4 {
+                        var bits = present[word]
+                        while bits != 0 {
+                            let value = word << 6 | bits.trailingZeroBitCount
+                            bits &= bits - 1
+                            literal(value, used: Int(literals[value]))
+                        }
+                    }
+                    literal(256, used: 1)  // end of block
                     header += nonzeroRunBits[run]
                     let dynamic = header + Int((entropy - 0.01).rounded(.up))
                     return (min(stored, fixed, dynamic) + 7) / 8
@@ -84,13 +94,13 @@ enum DeflateLowerBound {
         }
     }
 
-    private static let tableSize = 1024
+    private static let tableSize = 512
 
     /// Open addressing over 3-byte keys (stored +1 so 0 means empty);
     /// true when the key was there already.
     private static func insertIsRepeat(_ key: UInt32, into table: UnsafeMutableBufferPointer<UInt32>) -> Bool {
         let stored = key + 1
-        var slot = Int((key &* 2_654_435_761) >> 22) & (tableSize - 1)
+        var slot = Int((key &* 2_654_435_761) >> 23) & (tableSize - 1)
         while true {
             if table[slot] == stored { return true }
             if table[slot] == 0 {
