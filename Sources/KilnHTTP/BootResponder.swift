@@ -214,7 +214,7 @@ public struct BootResponder: Sendable {
         }
         let (reply, contents) = prepare(request, query: query) { labels, renderer, match throws(RenderError) -> Preparation<ConfigDriveContents> in
             switch try renderer.configDrive(match, labels) {
-            case .contents(let found): return .ready(found)
+            case .contents(let found, let warnings): return .ready(found, warnings: warnings)
             case .unavailable(let reason): return .refused(.failure(.notFound, reason))
             }
         }

@@ -3,7 +3,8 @@ import KilnISO
 
 extension Renderer {
     public enum ConfigDriveOutcome: Sendable {
-        case contents(ConfigDriveContents)
+        /// With Butane's warnings about the user data (see RenderedConfig).
+        case contents(ConfigDriveContents, warnings: [String])
         /// Nothing to put on the drive: the reason, for a 404.
         case unavailable(String)
     }
@@ -20,8 +21,11 @@ extension Renderer {
             return .unavailable("profile \"\(profile.id)\" names no ignition_id, cloud_id or generic_id to use as the config drive's user data")
         }
         let userData: [UInt8]
+        let warnings: [String]
         switch try config(kind, match, labels) {
-        case .rendered(let rendered): userData = rendered.bytes
+        case .rendered(let rendered):
+            userData = rendered.bytes
+            warnings = rendered.warnings
         case .missing(let failure): return .unavailable(failure.description)
         }
         var networkData: [UInt8]?
@@ -46,7 +50,7 @@ extension Renderer {
             hostname: metadata["hostname"]?.stringValue ?? labels.values["hostname"],
             publicKeys: Self.publicKeys(metadata),
             networkData: networkData,
-            vendorData: vendorData))
+            vendorData: vendorData), warnings: warnings)
     }
 
     /// Stable per machine when nothing names one: the MAC in UUID form

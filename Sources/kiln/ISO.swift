@@ -60,7 +60,9 @@ struct ConfigDriveCommand: ParsableCommand {
         let contents: ConfigDriveContents
         do {
             switch try renderer.configDrive(match, labels) {
-            case .contents(let found): contents = found
+            case .contents(let found, let warnings):
+                for warning in warnings { printError("kiln: \(warning)") }
+                contents = found
             case .unavailable(let reason):
                 printError("kiln: \(reason)")
                 throw ExitCode(1)
@@ -209,7 +211,9 @@ struct InstallerCommand: ParsableCommand {
         let (renderer, match) = try matchMachineOrExit(data, labels)
         do {
             switch try renderer.config(.ignition, match, labels) {
-            case .rendered(let config): return (config.bytes, match.profile)
+            case .rendered(let config):
+                for warning in config.warnings { printError("kiln: \(warning)") }
+                return (config.bytes, match.profile)
             case .missing(let failure):
                 printError("kiln: \(failure)")
                 throw ExitCode(1)

@@ -239,6 +239,23 @@ extension RendererTests {
         #expect(given.first == ["ignition/w.yaml (as rendered for this machine): warning: line 4 column 3: storage.fils: unknown key (not part of fcos 1.5.0)"])
         #expect(given.dropFirst().allSatisfy { $0.isEmpty })
     }
+
+    @Test func aConfigDriveCarriesTheWarningsOfItsUserData() throws {
+        let catalog = Catalog(
+            groups: [Group(id: "m", profile: "p", selector: ["mac": "52:54:00:00:00:01"], metadata: ["hostname": .string("n1")])],
+            profiles: [Profile(id: "p", ignitionID: "w.yaml", sourcePath: "profiles/p.json")],
+            templates: [TemplateFile(kind: .ignition, id: "w.yaml", path: "ignition/w.yaml",
+                                     bytes: Array("variant: fcos\nversion: 1.5.0\nstorage:\n  fils: []\n  files:\n    - path: /etc/{{.hostname}}\n".utf8))])
+        let renderer = Renderer(try #require(CompiledCatalog.compile(catalog).0))
+        let labels = try Labels(query: "mac=52:54:00:00:00:01")
+        guard case .success(let match) = catalog.match(labels), case .contents(_, let warnings) = try renderer.configDrive(match, labels) else {
+            Issue.record("no config drive")
+            return
+        }
+        #expect(warnings.count == 1 && warnings[0].contains("storage.fils: unknown key"))
+        guard case .rendered(let config) = try renderer.config(.ignition, match, labels) else { return }
+        #expect(config.warnings.isEmpty)
+    }
 }
 
 @Suite struct ShapeCacheTests {
@@ -283,7 +300,7 @@ extension RendererTests {
         let profile = Profile(id: "p", ignitionID: "m.ign", genericID: "user.txt",
                               configDrive: ConfigDriveSpec(userData: .generic, networkDataID: "net.json"))
         let metadata: [String: JSONValue] = ["hostname": .string("node1"), "uuid": .string("u-1"), "ssh_authorized_keys": .array([.string("k1"), .string("k2")])]
-        guard case .contents(let contents) = try Self.outcome(Self.catalog(profile, metadata: metadata)) else {
+        guard case .contents(let contents, _) = try Self.outcome(Self.catalog(profile, metadata: metadata)) else {
             Issue.record("no contents")
             return
         }
@@ -296,7 +313,7 @@ extension RendererTests {
 
     @Test func withoutAChoiceIgnitionComesFirstAndLabelsFillIn() throws {
         let profile = Profile(id: "p", ignitionID: "m.ign", genericID: "user.txt")
-        guard case .contents(let contents) = try Self.outcome(Self.catalog(profile, metadata: ["public_keys": .object(["b": .string("kb"), "a": .string("ka")])]),
+        guard case .contents(let contents, _) = try Self.outcome(Self.catalog(profile, metadata: ["public_keys": .object(["b": .string("kb"), "a": .string("ka")])]),
                                                              "mac=52-54-00-12-34-56&hostname=from-label") else {
             Issue.record("no contents")
             return
