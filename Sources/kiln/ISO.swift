@@ -26,6 +26,18 @@ func writeImage(_ bytes: [UInt8], to output: String, command: String) throws {
     }
 }
 
+/// Builds an image and writes it; exits 2 naming what failed.
+func bakeImage(to output: String, command: String, _ build: () throws -> [UInt8]) throws {
+    let image: [UInt8]
+    do {
+        image = try build()
+    } catch {
+        printError("kiln iso \(command): \(error)")
+        throw ExitCode(2)
+    }
+    try writeImage(image, to: output, command: command)
+}
+
 extension ConfigDriveFormat: ExpressibleByArgument {}
 
 struct ConfigDriveCommand: ParsableCommand {
@@ -71,14 +83,7 @@ struct ConfigDriveCommand: ParsableCommand {
             printError("kiln: \(error)")
             throw ExitCode(3)
         }
-        let image: [UInt8]
-        do {
-            image = try ConfigDrive.build(format, contents)
-        } catch {
-            printError("kiln iso configdrive: \(error)")
-            throw ExitCode(2)
-        }
-        try writeImage(image, to: output, command: "configdrive")
+        try bakeImage(to: output, command: "configdrive") { try ConfigDrive.build(format, contents) }
     }
 }
 
@@ -127,14 +132,7 @@ struct NetbootCommand: ParsableCommand {
         sources.isolinux = isolinux
         sources.ldlinux = ldlinux
         if let ipxe { sources.ipxe = ipxe }
-        let image: [UInt8]
-        do {
-            image = try NetbootISO.build(server: server, sources: sources)
-        } catch {
-            printError("kiln iso netboot: \(error)")
-            throw ExitCode(2)
-        }
-        try writeImage(image, to: output, command: "netboot")
+        try bakeImage(to: output, command: "netboot") { try NetbootISO.build(server: server, sources: sources) }
     }
 }
 
