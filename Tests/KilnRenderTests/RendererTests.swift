@@ -107,11 +107,41 @@ import Testing
     static func machines(_ metadata: [[String: JSONValue]]) -> Catalog {
         var groups: [Group] = []
         for (index, data) in metadata.enumerated() {
-            let mac = String(format: "52:54:00:00:00:%02x", index)
-            groups.append(Group(id: "m\(index)", profile: "p", selector: ["mac": mac], metadata: data))
+            groups.append(Group(id: "m\(index)", profile: "p", selector: ["mac": mac(index)], metadata: data))
         }
         return Catalog(groups: groups, profiles: [Profile(id: "p", ignitionID: "m.yaml", sourcePath: "profiles/p.json")],
                        templates: [TemplateFile(kind: .ignition, id: "m.yaml", path: "ignition/m.yaml", bytes: Array(template.utf8))])
+    }
+
+    /// Machines m0, m1, … (MAC 52:54:00:00:00:<index>, hostname n<index>)
+    /// on profile p, whose Ignition is the Butane template `text`.
+    static func hostnames(_ count: Int, template text: String) -> Catalog {
+        Catalog(
+            groups: (0..<count).map { Group(id: "m\($0)", profile: "p", selector: ["mac": mac($0)], metadata: ["hostname": .string("n\($0)")]) },
+            profiles: [Profile(id: "p", ignitionID: "t.yaml", sourcePath: "profiles/p.json")],
+            templates: [TemplateFile(kind: .ignition, id: "t.yaml", path: "ignition/t.yaml", bytes: Array(text.utf8))])
+    }
+
+    static func mac(_ index: Int) -> String { String(format: "52:54:00:00:00:%02x", index) }
+
+    /// Machine `index`'s match and labels, or nil (recorded) when it has none.
+    static func machine(_ index: Int, in catalog: Catalog) throws -> (Match, Labels)? {
+        let labels = try Labels(query: "mac=" + mac(index))
+        guard case .success(let match) = catalog.match(labels) else {
+            Issue.record("machine \(index) did not match")
+            return nil
+        }
+        return (match, labels)
+    }
+
+    /// Machine `index`'s rendered Ignition, or nil (recorded).
+    static func ignition(_ index: Int, in catalog: Catalog, _ renderer: Renderer) throws -> RenderedConfig? {
+        guard let (match, labels) = try machine(index, in: catalog) else { return nil }
+        guard case .rendered(let config) = try renderer.config(.ignition, match, labels) else {
+            Issue.record("machine \(index) got no Ignition")
+            return nil
+        }
+        return config
     }
 
     /// Each machine's answer against the full path, run twice so the
@@ -122,11 +152,7 @@ import Testing
         let fullTemplate = try #require(compiled.templates[TemplateKey(.ignition, "m.yaml")])
         for _ in 0..<2 {
             for index in catalog.groups.indices {
-                let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
-                guard case .success(let match) = catalog.match(labels) else {
-                    Issue.record("machine \(index) did not match")
-                    continue
-                }
+                guard let (match, labels) = try machine(index, in: catalog) else { continue }
                 let text = try fullTemplate.render(renderer.variables(match, labels))
                 let expected = Result { try Butane.translate(text, options: compiled.butaneOptions).json }
                 let answered = Result { () throws -> [UInt8] in
@@ -167,36 +193,27 @@ import Testing
         let compiled = try #require(CompiledCatalog.compile(catalog).0)
         let renderer = Renderer(compiled)
         for index in 0..<20 {
-            let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
-            guard case .success(let match) = catalog.match(labels) else { continue }
-            _ = try renderer.config(.ignition, match, labels)
+            _ = try Self.ignition(index, in: catalog, renderer)
         }
         #expect(compiled.shapes.count == 1)
     }
 
     @Test func templatesWhoseShapesAreRefusedStillAnswer() throws {
         // The hostname lands in a path, which Kiln reads: never shaped.
-        let catalog = Catalog(
-            groups: (0..<24).map { Group(id: "m\($0)", profile: "p", selector: ["mac": String(format: "52:54:00:00:00:%02x", $0)], metadata: ["hostname": .string("n\($0)")]) },
-            profiles: [Profile(id: "p", ignitionID: "m.yaml", sourcePath: "profiles/p.json")],
-            templates: [TemplateFile(kind: .ignition, id: "m.yaml", path: "ignition/m.yaml", bytes: Array("""
-                variant: fcos
-                version: 1.5.0
-                storage:
-                  files:
-                    - path: /etc/{{.hostname}}
-                {{- if eq .hostname "n3" "n5" "n7" "n9" "n11" "n13" "n15" "n17" "n19" "n21" "n23"}}
-                      mode: 0600
-                {{- end}}
-                """.utf8))])
+        let catalog = Self.hostnames(24, template: """
+            variant: fcos
+            version: 1.5.0
+            storage:
+              files:
+                - path: /etc/{{.hostname}}
+            {{- if eq .hostname "n3" "n5" "n7" "n9" "n11" "n13" "n15" "n17" "n19" "n21" "n23"}}
+                  mode: 0600
+            {{- end}}
+            """)
         let compiled = try #require(CompiledCatalog.compile(catalog).0)
         let renderer = Renderer(compiled)
         for index in 0..<24 {
-            let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
-            guard case .success(let match) = catalog.match(labels), case .rendered(let config) = try renderer.config(.ignition, match, labels) else {
-                Issue.record("machine \(index)")
-                continue
-            }
+            guard let config = try Self.ignition(index, in: catalog, renderer) else { continue }
             #expect(String(decoding: config.bytes, as: UTF8.self).contains("\"path\":\"/etc/n\(index)\""))
         }
         // Two shapes (with and without mode), both refused: far under the
@@ -206,49 +223,36 @@ import Testing
     }
 }
 
-extension RendererTests {
+extension ShapedIgnitionTests {
     /// A template with a misspelt key warns: the first machine's answer
     /// carries the warning (with file, line and path), later ones do not,
     /// whether the config came from a shape or a full translation.
     @Test(arguments: ["inline: {{.hostname}}", "inline: /etc/{{.hostname}}\n    - path: /etc/{{.hostname}}"])
     func butaneWarningsAreGivenOncePerLoad(_ contents: String) throws {
-        let catalog = Catalog(
-            groups: (0..<3).map { Group(id: "m\($0)", profile: "p", selector: ["mac": String(format: "52:54:00:00:00:%02x", $0)], metadata: ["hostname": .string("n\($0)")]) },
-            profiles: [Profile(id: "p", ignitionID: "w.yaml", sourcePath: "profiles/p.json")],
-            templates: [TemplateFile(kind: .ignition, id: "w.yaml", path: "ignition/w.yaml", bytes: Array("""
-                variant: fcos
-                version: 1.5.0
-                storage:
-                  fils: []
-                  files:
-                    - path: /etc/hostname
-                      contents:
-                        \(contents)
-                """.utf8))])
-        let compiled = try #require(CompiledCatalog.compile(catalog).0)
-        let renderer = Renderer(compiled)
+        let catalog = Self.hostnames(3, template: """
+            variant: fcos
+            version: 1.5.0
+            storage:
+              fils: []
+              files:
+                - path: /etc/hostname
+                  contents:
+                    \(contents)
+            """)
+        let renderer = Renderer(try #require(CompiledCatalog.compile(catalog).0))
         var given: [[String]] = []
         for index in 0..<3 {
-            let labels = try Labels(query: String(format: "mac=52:54:00:00:00:%02x", index))
-            guard case .success(let match) = catalog.match(labels), case .rendered(let config) = try renderer.config(.ignition, match, labels) else {
-                Issue.record("machine \(index)")
-                continue
-            }
+            guard let config = try Self.ignition(index, in: catalog, renderer) else { continue }
             given.append(config.warnings)
         }
-        #expect(given.first == ["ignition/w.yaml (as rendered for this machine): warning: line 4 column 3: storage.fils: unknown key (not part of fcos 1.5.0)"])
+        #expect(given.first == ["ignition/t.yaml (as rendered for this machine): warning: line 4 column 3: storage.fils: unknown key (not part of fcos 1.5.0)"])
         #expect(given.dropFirst().allSatisfy { $0.isEmpty })
     }
 
     @Test func aConfigDriveCarriesTheWarningsOfItsUserData() throws {
-        let catalog = Catalog(
-            groups: [Group(id: "m", profile: "p", selector: ["mac": "52:54:00:00:00:01"], metadata: ["hostname": .string("n1")])],
-            profiles: [Profile(id: "p", ignitionID: "w.yaml", sourcePath: "profiles/p.json")],
-            templates: [TemplateFile(kind: .ignition, id: "w.yaml", path: "ignition/w.yaml",
-                                     bytes: Array("variant: fcos\nversion: 1.5.0\nstorage:\n  fils: []\n  files:\n    - path: /etc/{{.hostname}}\n".utf8))])
+        let catalog = Self.hostnames(1, template: "variant: fcos\nversion: 1.5.0\nstorage:\n  fils: []\n  files:\n    - path: /etc/{{.hostname}}\n")
         let renderer = Renderer(try #require(CompiledCatalog.compile(catalog).0))
-        let labels = try Labels(query: "mac=52:54:00:00:00:01")
-        guard case .success(let match) = catalog.match(labels), case .contents(_, let warnings) = try renderer.configDrive(match, labels) else {
+        guard let (match, labels) = try Self.machine(0, in: catalog), case .contents(_, let warnings) = try renderer.configDrive(match, labels) else {
             Issue.record("no config drive")
             return
         }
