@@ -1,10 +1,5 @@
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemPackage
 
 /// The bytes of one transfer. Confined to the transfer's event loop.
 protocol TFTPDataSource: AnyObject {
@@ -24,20 +19,21 @@ struct TFTPSourceError: Error, CustomStringConvertible {
 /// retransmitted window is served from memory.
 final class FileChunkSource: TFTPDataSource {
     let size: Int
-    private let descriptor: Int32
+    /// Qualified: NIOCore has a `FileDescriptor` protocol too.
+    private let descriptor: SystemPackage.FileDescriptor
     private var chunk: [UInt8] = []
     private var chunkOffset = 0
     private let chunkSize: Int
 
     /// Takes ownership of `descriptor`.
-    init(descriptor: Int32, size: Int, windowBytes: Int) {
+    init(descriptor: SystemPackage.FileDescriptor, size: Int, windowBytes: Int) {
         self.descriptor = descriptor
         self.size = size
         self.chunkSize = max(256 * 1024, windowBytes * 2)
     }
 
     deinit {
-        close(descriptor)
+        try? descriptor.close()
     }
 
     func write(offset: Int, count: Int, into buffer: inout ByteBuffer) throws(TFTPSourceError) {
@@ -65,13 +61,18 @@ final class FileChunkSource: TFTPDataSource {
         if chunk.count != length { chunk = [UInt8](repeating: 0, count: length) }
         var filled = 0
         while filled < length {
-            let got = chunk.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + filled, length - filled, off_t(offset + filled))
+            let got: Int
+            do {
+                got = try chunk.withUnsafeMutableBytes { raw in
+                    try descriptor.read(
+                        fromAbsoluteOffset: Int64(offset + filled), into: UnsafeMutableRawBufferPointer(rebasing: raw[filled..<length]),
+                        retryOnInterrupt: true)
+                }
+            } catch {
+                // Errno's description is strerror's text, as before.
+                throw TFTPSourceError(description: "read failed: \(error)")
             }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else {
-                throw TFTPSourceError(description: got == 0 ? "file shrank while being sent" : "read failed: \(String(cString: strerror(errno)))")
-            }
+            guard got > 0 else { throw TFTPSourceError(description: "file shrank while being sent") }
             filled += got
         }
         chunkOffset = offset

@@ -8,7 +8,8 @@ public struct TFTPLimits: Sendable, Equatable {
     /// Retransmission timeout when the client does not ask for one.
     public var defaultTimeout: Duration
     /// Retransmissions of one window before the transfer is abandoned; with
-    /// the backoff that is 31 timeouts of silence (31 s by default).
+    /// the backoff (`TFTPSender.backoffFactor`: 1 + 2 + 4 + 8 + 8 + 8 + 8)
+    /// that is 39 timeouts of silence (39 s by default).
     public var maxRetries: Int
 
     public init(maxBlockSize: Int = 1468, maxWindowSize: Int = 64, defaultTimeout: Duration = .seconds(1), maxRetries: Int = 6) {

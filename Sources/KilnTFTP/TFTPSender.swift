@@ -2,6 +2,13 @@
 /// told what arrived (an ACK, an ERROR, a timeout) and answers with what to
 /// send. Blocks are numbered from 1 without limit here; on the wire the
 /// number is taken modulo 65536, so block 65536 goes out as 0 (rollover).
+///
+/// It also holds what both transports (`ThreadedTransfer`, one socket and
+/// thread per transfer, and `TransferSession`, single-port on an event
+/// loop) must agree on byte for byte and tick for tick: how a DATA packet
+/// is framed (`dataFrame(_:)`) and how long to wait for an answer before
+/// the next retransmission (`backoffFactor`). The transports only move the
+/// bytes and keep the clock.
 public struct TFTPSender: Sendable, Equatable {
     public enum Action: Equatable, Sendable {
         case sendOptionAck
@@ -18,6 +25,8 @@ public struct TFTPSender: Sendable, Equatable {
         case none
     }
 
+    /// Bytes in the transfer.
+    public let size: Int
     public let blockSize: Int
     public let windowSize: Int
     public let maxRetries: Int
@@ -36,6 +45,7 @@ public struct TFTPSender: Sendable, Equatable {
     private var answeredGapFor: Int?
 
     public init(size: Int, blockSize: Int, windowSize: Int, maxRetries: Int, optionAck: Bool) {
+        self.size = size
         self.blockSize = blockSize
         self.windowSize = windowSize
         self.maxRetries = maxRetries
@@ -116,4 +126,64 @@ public struct TFTPSender: Sendable, Equatable {
     public static func wireNumber(_ block: Int) -> UInt16 {
         UInt16(truncatingIfNeeded: block)
     }
+}
+
+// MARK: - DATA framing
+
+extension TFTPSender {
+    /// Bytes before the payload of a DATA packet: the opcode (3) and the
+    /// block's wire number, both 16 bits big-endian.
+    public static let dataHeaderSize = 4
+
+    /// One DATA packet: its block's number on the wire and which bytes of
+    /// the transfer it carries.
+    public struct DataFrame: Equatable, Sendable {
+        /// The absolute block number modulo 65536 (65535 is followed by 0).
+        public let wireNumber: UInt16
+        /// Where the payload starts in the transfer.
+        public let offset: Int
+        /// Payload bytes: a whole block, except in the last packet, which is
+        /// shorter (empty when the size is a multiple of the block size).
+        public let count: Int
+
+        /// Header and payload.
+        public var packetSize: Int { TFTPSender.dataHeaderSize + count }
+
+        /// Writes the `dataHeaderSize` header bytes at `destination`
+        /// (0, 3, number high byte, number low byte); the payload goes
+        /// right after them.
+        public func writeHeader(to destination: UnsafeMutableRawPointer) {
+            let opcode = TFTPPacket.Opcode.data.rawValue
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: opcode >> 8), toByteOffset: 0, as: UInt8.self)
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: opcode), toByteOffset: 1, as: UInt8.self)
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: wireNumber >> 8), toByteOffset: 2, as: UInt8.self)
+            destination.storeBytes(of: UInt8(truncatingIfNeeded: wireNumber), toByteOffset: 3, as: UInt8.self)
+        }
+    }
+
+    /// The DATA packet of absolute block `block`, 1 through `blockCount`.
+    public func dataFrame(_ block: Int) -> DataFrame {
+        let offset = (block - 1) * blockSize
+        return DataFrame(wireNumber: Self.wireNumber(block), offset: offset, count: min(blockSize, size - offset))
+    }
+}
+
+// MARK: - Retransmission backoff
+
+extension TFTPSender {
+    /// The backoff stops doubling at ×8 (2³).
+    public static let maxBackoffShift = 3
+
+    /// How many timeouts to wait for an answer after sending with `retries`
+    /// retransmissions behind: ×1 after a fresh send, for quick recovery
+    /// from a single loss, then ×2, ×4, and ×8 from then on, so a client
+    /// whose own retry interval is longer than ours is not given up on
+    /// before it speaks again, and a dead one costs little.
+    public static func backoffFactor(retries: Int) -> Int {
+        1 << min(retries, maxBackoffShift)
+    }
+
+    /// The factor for what was just sent: a transport waits this many
+    /// negotiated timeouts before it reports `timeout()`.
+    public var backoffFactor: Int { Self.backoffFactor(retries: retries) }
 }

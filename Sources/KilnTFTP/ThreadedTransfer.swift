@@ -68,7 +68,7 @@ final class ThreadedTransfer: @unchecked Sendable {
         let timeout = negotiation.timeout
         let started = ContinuousClock.now
         var bytesSent = 0
-        var packet = [UInt8](repeating: 0, count: 4 + negotiation.blockSize)
+        var packet = [UInt8](repeating: 0, count: TFTPSender.dataHeaderSize + negotiation.blockSize)
         var incoming = [UInt8](repeating: 0, count: 65536)
         var deadline = ContinuousClock.now
         var currentWait = Duration.zero
@@ -89,16 +89,11 @@ final class ThreadedTransfer: @unchecked Sendable {
             case .sendOptionAck, .sendBlocks:
                 if case .sendBlocks(let blocks) = action {
                     for block in blocks {
-                        let offset = (block - 1) * negotiation.blockSize
-                        let count = min(negotiation.blockSize, source.size - offset)
-                        let wire = TFTPSender.wireNumber(block)
-                        packet[0] = 0
-                        packet[1] = UInt8(TFTPPacket.Opcode.data.rawValue)
-                        packet[2] = UInt8(wire >> 8)
-                        packet[3] = UInt8(wire & 0xFF)
+                        let frame = sender.dataFrame(block)
                         let copied = packet.withUnsafeMutableBytes { target -> TFTPSourceError? in
+                            frame.writeHeader(to: target.baseAddress!)
                             do throws(TFTPSourceError) {
-                                try source.copy(offset: offset, count: count, to: target.baseAddress! + 4)
+                                try source.copy(offset: frame.offset, count: frame.count, to: target.baseAddress! + TFTPSender.dataHeaderSize)
                                 return nil
                             } catch {
                                 return error
@@ -109,14 +104,14 @@ final class ThreadedTransfer: @unchecked Sendable {
                             outcome = .failed(copied.description)
                             break
                         }
-                        send(packet, count: 4 + count)
-                        bytesSent += count
+                        send(packet, count: frame.packetSize)
+                        bytesSent += frame.count
                     }
                 } else {
                     send(optionAck)
                 }
-                // Retransmissions back off: ×1, ×2, ×4, then ×8 the timeout.
-                let wait = timeout * (1 << min(sender.retries, 3))
+                // Retransmissions back off (TFTPSender.backoffFactor).
+                let wait = timeout * sender.backoffFactor
                 deadline = ContinuousClock.now + wait
                 if wait != currentWait {
                     currentWait = wait

@@ -1,4 +1,5 @@
 import KilnCore
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -68,26 +69,32 @@ struct TransferPlan: Sendable {
     /// Opens the data source on the event loop that will run the transfer.
     func openSource() -> Result<any TFTPDataSource, Refusal> {
         if let converted { return .success(MemorySource(converted)) }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return .failure(Refusal(code: .fileNotFound, message: "cannot open \(filename)")) }
+        guard let descriptor = Self.openForReading(path) else {
+            return .failure(Refusal(code: .fileNotFound, message: "cannot open \(filename)"))
+        }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, Int(info.st_size) == size else {
-            close(descriptor)
+        guard fstat(descriptor.rawValue, &info) == 0, Int(info.st_size) == size else {
+            try? descriptor.close()
             return .failure(Refusal(code: .notDefined, message: "\(filename) changed while the transfer started"))
         }
         return .success(FileChunkSource(descriptor: descriptor, size: size, windowBytes: negotiation.blockSize * negotiation.windowSize))
     }
 
+    private static func openForReading(_ path: String) -> SystemPackage.FileDescriptor? {
+        try? SystemPackage.FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec, retryOnInterrupt: true)
+    }
+
     private static func readWhole(_ path: String, size: Int) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
+        guard let descriptor = openForReading(path) else { return nil }
+        // As before, a failing close does not fail the read.
+        defer { try? descriptor.close() }
         var bytes = [UInt8](repeating: 0, count: size)
         var filled = 0
         while filled < size {
-            let got = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + filled, size - filled) }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { return nil }
+            let got = try? bytes.withUnsafeMutableBytes {
+                try descriptor.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]), retryOnInterrupt: true)
+            }
+            guard let got, got > 0 else { return nil }
             filled += got
         }
         return bytes

@@ -77,21 +77,21 @@ final class TransferSession {
             flush()
             armTimer()
         case .sendBlocks(let blocks):
-            let blockSize = sender.blockSize
             for block in blocks {
-                let offset = (block - 1) * blockSize
-                let count = min(blockSize, source.size - offset)
+                let frame = sender.dataFrame(block)
                 var buffer = ByteBuffer()
-                buffer.reserveCapacity(4 + count)
-                buffer.writeInteger(TFTPPacket.Opcode.data.rawValue)
-                buffer.writeInteger(TFTPSender.wireNumber(block))
+                buffer.reserveCapacity(frame.packetSize)
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: TFTPSender.dataHeaderSize) { header in
+                    frame.writeHeader(to: header.baseAddress!)
+                    return TFTPSender.dataHeaderSize
+                }
                 do {
-                    try source.write(offset: offset, count: count, into: &buffer)
+                    try source.write(offset: frame.offset, count: frame.count, into: &buffer)
                 } catch {
                     fail(code: .notDefined, error.description)
                     return
                 }
-                bytesSent += count
+                bytesSent += frame.count
                 send(buffer)
             }
             flush()
@@ -120,13 +120,9 @@ final class TransferSession {
         finished(self, outcome)
     }
 
-    /// The first retransmission comes after one timeout, for quick recovery
-    /// from a single loss; later ones back off (×2, ×4, then ×8), so a
-    /// client whose own retry interval is longer than ours is not given up
-    /// on before it speaks again, and a dead one costs little.
+    /// Waits `TFTPSender.backoffFactor` timeouts for an answer.
     private func armTimer() {
-        let backoff = Int64(1) << Int64(min(sender.retries, 3))
-        deadline = NIODeadline.now() + timeout * backoff
+        deadline = NIODeadline.now() + timeout * Int64(sender.backoffFactor)
         if timer == nil { schedule(at: deadline) }
     }
 
