@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemPackage
 
 /// Where a file's data sits in an image.
 public struct ISOExtent: Sendable, Equatable {
@@ -12,18 +13,21 @@ public struct ISOExtent: Sendable, Equatable {
 /// positioned reads, so a gigabyte image is never loaded.
 final class ISO9660Reader {
     let path: String
-    private let descriptor: Int32
+    private let descriptor: FileDescriptor
     let size: UInt64
     private let root: ISOExtent
     static let sector: UInt64 = 2048
 
     init(path: String) throws(ISOError) {
         self.path = path
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ISOError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+        } catch {
+            throw ISOError("cannot open \(path): \(error)")
+        }
         var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            close(descriptor)
+        guard fstat(descriptor.rawValue, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            try? descriptor.close()
             throw ISOError("\(path) is not a regular file")
         }
         size = UInt64(status.st_size)
@@ -39,14 +43,14 @@ final class ISO9660Reader {
             if block[0] == 255 { break }
         }
         guard let found else {
-            close(descriptor)
+            try? descriptor.close()
             throw ISOError("\(path) is not an ISO 9660 image (no primary volume descriptor)")
         }
         root = found
     }
 
     deinit {
-        close(descriptor)
+        try? descriptor.close()
     }
 
     func read(_ offset: UInt64, _ length: Int) throws(ISOError) -> [UInt8] {
@@ -117,17 +121,23 @@ final class ISO9660Reader {
         return String(name[..<dot].prefix(8)) + "." + String(name[name.index(after: dot)...].prefix(3))
     }
 
-    private static func pread(_ descriptor: Int32, offset: UInt64, length: Int, size: UInt64) throws(ISOError) -> [UInt8] {
+    /// A positioned read through swift-system, which retries it when a
+    /// signal interrupts.
+    private static func pread(_ descriptor: FileDescriptor, offset: UInt64, length: Int, size: UInt64) throws(ISOError) -> [UInt8] {
         guard offset < size else { return [] }
         let wanted = Int(min(UInt64(length), size - offset))
         var bytes = [UInt8](repeating: 0, count: wanted)
         var done = 0
         while done < wanted {
-            let got = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.pread(descriptor, buffer.baseAddress! + done, wanted - done, off_t(offset) + off_t(done))
+            let got: Int
+            do {
+                got = try bytes.withUnsafeMutableBytes { buffer in
+                    try descriptor.read(fromAbsoluteOffset: Int64(offset) + Int64(done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+                }
+            } catch {
+                throw ISOError("reading at \(offset): \(error)")
             }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else { throw ISOError("reading at \(offset): \(got < 0 ? String(cString: strerror(errno)) : "unexpected end of file")") }
+            guard got > 0 else { throw ISOError("reading at \(offset): unexpected end of file") }
             done += got
         }
         return bytes

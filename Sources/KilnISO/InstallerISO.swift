@@ -1,67 +1,5 @@
-import CArchive
 import Foundation
 import KilnCore
-
-/// Bytes to write over a base image at an offset.
-public struct ISOPatch: Sendable, Equatable {
-    public var offset: UInt64
-    public var bytes: [UInt8]
-}
-
-/// The places a CoreOS live ISO keeps for customisation, found the way
-/// coreos-installer finds them.
-public struct InstallerLayout: Sendable, Equatable {
-    /// The Ignition embed area: a compressed cpio (an extra initrd for the
-    /// live system), zero-filled when empty.
-    public var ignition: ISOExtent
-    public var kargs: KernelArgumentAreas?
-    public var size: UInt64
-
-    /// `coreos/kargs.json`: the same kernel command line is kept in each
-    /// boot loader's config, in an area of fixed size padded with `#`.
-    public struct KernelArgumentAreas: Sendable, Equatable {
-        public var size: Int
-        public var defaults: String
-        public var areas: [Area]
-
-        public struct Area: Sendable, Equatable {
-            public var offset: UInt64
-            public var pad: UInt8
-            public var end: UInt8
-        }
-
-        /// The area's bytes for these arguments: the arguments, the end
-        /// character, then padding.
-        func contents(_ arguments: String, _ area: Area) throws(ISOError) -> [UInt8] {
-            let text = Array(arguments.utf8)
-            guard text.count < size else {
-                throw ISOError("kernel arguments are \(text.count + 1) bytes with their end; the ISO's areas hold \(size)")
-            }
-            var bytes = [UInt8](repeating: area.pad, count: size)
-            bytes.replaceSubrange(0..<text.count, with: text)
-            bytes[text.count] = area.end
-            return bytes
-        }
-
-        /// The arguments an area holds: padding and end character dropped.
-        func arguments(in bytes: [UInt8], _ area: Area) -> String {
-            var end = bytes.count
-            while end > 0, bytes[end - 1] == area.pad { end -= 1 }
-            while end > 0, bytes[end - 1] == area.end { end -= 1 }
-            return String(decoding: bytes[..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-        }
-    }
-}
-
-/// What an installer image holds now (`kiln iso show`).
-public struct InstallerContents: Sendable {
-    /// The embedded `config.ign`, nil when the area is empty.
-    public var ignition: [UInt8]?
-    /// Every file of the embedded initrd, by path.
-    public var initrdFiles: [String]
-    public var kernelArguments: String?
-    public var defaultKernelArguments: String?
-}
 
 /// Customising CoreOS live ISOs as `coreos-installer iso customize` and
 /// `iso ignition embed` do: the machine's Ignition goes into the embed
@@ -168,7 +106,7 @@ public enum InstallerISO {
         }
         let installer = "# Written by Kiln\ndest-device: \(JSONValue.quoted(device))\nignition-file: /etc/coreos/dest.ign\n"
         func file(_ path: String, _ bytes: [UInt8]) -> JSONValue {
-            .object(["path": .string(path), "mode": .number(0o600), "contents": .object(["source": .string("data:;base64," + Data(bytes).base64EncodedString())])])
+            .object(["path": .string(path), "mode": .number(0o600), "contents": .object(["source": .string("data:;base64," + Base64.encode(bytes))])])
         }
         let live: JSONValue = .object([
             "ignition": .object(["version": .string("3.0.0")]),
@@ -224,66 +162,6 @@ public enum InstallerISO {
         }
     }
 
-    /// Writes the base image with the patches applied to `output`,
-    /// atomically: a temporary file beside it, renamed into place when
-    /// complete, removed on any failure. Memory stays at one 1 MiB buffer
-    /// whatever the image's size.
-    public static func write(base: String, patches: [ISOPatch], to output: String) throws(ISOError) {
-        let input = open(base, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw ISOError("cannot open \(base): \(String(cString: strerror(errno)))") }
-        defer { close(input) }
-        var status = stat()
-        guard fstat(input, &status) == 0 else { throw ISOError("cannot read \(base)") }
-        let size = UInt64(status.st_size)
-        let sorted = try checked(patches, size: size)
-        let directory = (output as NSString).deletingLastPathComponent
-        var template = Array(((directory.isEmpty ? "." : directory) + "/." + (output as NSString).lastPathComponent + ".kiln-XXXXXX").utf8CString)
-        let temporary = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard temporary >= 0 else { throw ISOError("cannot create a file beside \(output): \(String(cString: strerror(errno)))") }
-        let temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        var finished = false
-        defer {
-            close(temporary)
-            if !finished { unlink(temporaryPath) }
-        }
-        var cursor: UInt64 = 0
-        for patch in sorted + [ISOPatch(offset: size, bytes: [])] {
-            try copyRange(from: input, to: temporary, offset: cursor, count: patch.offset - cursor)
-            try writeAll(temporary, patch.bytes, at: patch.offset)
-            cursor = patch.offset + UInt64(patch.bytes.count)
-        }
-        guard fchmod(temporary, status.st_mode & 0o777) == 0, fsync(temporary) == 0 else {
-            throw ISOError("cannot finish \(output): \(String(cString: strerror(errno)))")
-        }
-        guard rename(temporaryPath, output) == 0 else { throw ISOError("cannot write \(output): \(String(cString: strerror(errno)))") }
-        finished = true
-    }
-
-    private static func copyRange(from input: Int32, to output: Int32, offset: UInt64, count: UInt64) throws(ISOError) {
-        var remaining = count
-        var position = off_t(offset)
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while remaining > 0 {
-            let wanted = Int(min(remaining, UInt64(buffer.count)))
-            let got = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, wanted, position) }
-            if got < 0, errno == EINTR { continue }
-            guard got > 0 else { throw ISOError("reading the base image: \(got == 0 ? "it ended early" : String(cString: strerror(errno)))") }
-            try writeAll(output, Array(buffer[0..<got]), at: UInt64(position))
-            position += off_t(got)
-            remaining -= UInt64(got)
-        }
-    }
-
-    private static func writeAll(_ descriptor: Int32, _ bytes: [UInt8], at offset: UInt64) throws(ISOError) {
-        var done = 0
-        while done < bytes.count {
-            let wrote = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
-            if wrote < 0, errno == EINTR { continue }
-            guard wrote > 0 else { throw ISOError("writing: \(String(cString: strerror(errno)))") }
-            done += wrote
-        }
-    }
-
     private static func json(_ bytes: [UInt8], _ name: String) throws(ISOError) -> [String: JSONValue] {
         // Space-padded in place by coreos-installer when rewritten.
         var trimmed = bytes
@@ -300,57 +178,5 @@ public enum InstallerISO {
             throw ISOError("\(name) must be a whole number")
         }
         return UInt64(number)
-    }
-}
-
-/// initrd archives: newc cpio, gzip-compressed (the kernel and
-/// coreos-installer both read gzip; libarchive's xz would carry a CRC64
-/// check, which the kernel's initramfs decoder refuses).
-public enum Initrd {
-    public static func build(_ files: [ISOFile]) throws(ISOError) -> [UInt8] {
-        let archive = try MemoryArchive(limit: 256 * 1024 * 1024)
-        try archive.configure("cpio format") { archive_write_set_format_cpio_newc($0) }
-        try archive.configure("gzip filter") { archive_write_add_filter_gzip($0) }
-        // No time in the gzip header: the same config gives the same bytes.
-        try archive.configure("gzip timestamp") { archive_write_set_filter_option($0, "gzip", "timestamp", nil) }
-        try archive.configure("block size") { archive_write_set_bytes_per_block($0, 0) }
-        try archive.open()
-        for file in files {
-            try archive.add(file.path, file.bytes, mode: file.executable ? 0o755 : 0o644)
-        }
-        return try archive.finish("finishing the initrd")
-    }
-
-    /// The files of a compressed (gzip, xz, zstd…) or plain cpio archive;
-    /// zeros after its end are ignored.
-    public static func read(_ bytes: [UInt8]) throws(ISOError) -> [ISOFile] {
-        guard let archive = archive_read_new() else { throw ISOError("libarchive: out of memory") }
-        defer { archive_read_free(archive) }
-        archive_read_support_filter_all(archive)
-        archive_read_support_format_cpio(archive)
-        var files: [ISOFile] = []
-        let status = bytes.withUnsafeBytes { buffer -> Int32 in
-            guard archive_read_open_memory(archive, buffer.baseAddress, buffer.count) == ARCHIVE_OK else { return ARCHIVE_FATAL }
-            var entry: OpaquePointer?
-            while true {
-                let next = archive_read_next_header(archive, &entry)
-                if next == ARCHIVE_EOF { return ARCHIVE_OK }
-                guard next == ARCHIVE_OK || next == ARCHIVE_WARN, let entry else { return next }
-                var path = archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
-                while path.hasPrefix("./") { path.removeFirst(2) }
-                let size = Int(archive_entry_size(entry))
-                guard size >= 0, size <= 64 * 1024 * 1024 else { return ARCHIVE_FATAL }
-                var data = [UInt8](repeating: 0, count: size)
-                if size > 0 {
-                    let got = data.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, size) }
-                    guard got == size else { return ARCHIVE_FATAL }
-                }
-                if archive_entry_filetype(entry) == kiln_archive_regular_file { files.append(ISOFile(path, data)) }
-            }
-        }
-        guard status == ARCHIVE_OK else {
-            throw ISOError("the embedded initrd does not read: \(archive_error_string(archive).map { String(cString: $0) } ?? "not a cpio archive")")
-        }
-        return files
     }
 }

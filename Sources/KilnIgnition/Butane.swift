@@ -29,8 +29,6 @@ public struct IgnitionOutput: Sendable {
 /// Pure apart from reading the files directory; the same input gives the
 /// same bytes.
 public enum Butane {
-    public static let supportedSpecs: [String] = ButaneSpec.all.map { "\($0.name) → Ignition \($0.ignitionVersion)" }
-
     public static func translate(_ text: String, options: ButaneOptions = ButaneOptions()) throws(ButaneFailure) -> IgnitionOutput {
         guard let root = try ButaneDecoder.parse(text) else {
             throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, path: "", "the config is empty: it needs at least variant and version")])

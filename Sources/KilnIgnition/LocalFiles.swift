@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import KilnCore
+import SystemPackage
 
 /// The files directory Butane's `local` references read from. Nothing
 /// outside it is reachable: not by `..`, not by an absolute path, not by a
@@ -108,17 +109,29 @@ struct LocalFiles: Sendable {
         errno == ENOENT ? "no such file" : String(decoding: UnsafeRawBufferPointer(start: strerror(errno), count: strlen(strerror(errno))).bindMemory(to: UInt8.self), as: UTF8.self)
     }
 
+    /// The same words for an error swift-system threw (an `Errno`).
+    private static func errorText(_ error: any Error) -> String {
+        if let code = error as? Errno, code == .noSuchFileOrDirectory { return "no such file" }
+        return "\(error)"
+    }
+
+    /// Reads through swift-system, which retries when a signal interrupts.
     private static func readWhole(_ path: String, displayName: String) throws(Refusal) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Refusal(description: "local file \(displayName): \(errorText())") }
-        defer { close(descriptor) }
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: .closeOnExec)
+        } catch {
+            throw Refusal(description: "local file \(displayName): \(errorText(error))")
+        }
+        defer { try? descriptor.close() }
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Refusal(description: "local file \(displayName): \(errorText())")
+            let count: Int
+            do {
+                count = try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) }
+            } catch {
+                throw Refusal(description: "local file \(displayName): \(errorText(error))")
             }
             if count == 0 { break }
             result.append(contentsOf: chunk[0..<count])

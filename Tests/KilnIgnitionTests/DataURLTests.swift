@@ -1,4 +1,5 @@
 import KilnTestSupport
+import KilnCore
 import Testing
 
 @testable import KilnIgnition
