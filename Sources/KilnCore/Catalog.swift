@@ -9,7 +9,6 @@ public struct Catalog: Sendable {
     public let ambiguities: [Ambiguity]
     public let ambiguityCount: Int
     private let index: MatchIndex
-    private let groupPositions: [String: Int]
 
     public init(groups: [Group], profiles: [Profile], templates: [TemplateFile] = []) {
         let sorted = groups.sorted { $0.id < $1.id }
@@ -17,14 +16,9 @@ public struct Catalog: Sendable {
         self.profiles = Dictionary(profiles.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.templates = Dictionary(templates.map { (TemplateKey($0.kind, $0.id), $0) }, uniquingKeysWith: { first, _ in first })
         self.index = MatchIndex(groups: sorted)
-        self.groupPositions = Dictionary(sorted.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         let found = Ambiguity.find(in: sorted)
         self.ambiguities = found.pairs
         self.ambiguityCount = found.total
-    }
-
-    public func group(id: String) -> Group? {
-        groupPositions[id].map { groups[$0] }
     }
 
     /// The group for these labels: most selectors wins, ties go to the

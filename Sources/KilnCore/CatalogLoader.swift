@@ -1,8 +1,7 @@
-import Foundation
-
-/// Reads a matchbox-layout data directory into a `Catalog`:
-/// `groups/*.json`, `profiles/*.json`, and the `ignition/`, `cloud/` and
-/// `generic/` files that profiles name.
+/// Turns a source's snapshot into a `Catalog`: parses `groups/*.json` and
+/// `profiles/*.json`, takes the `ignition/`, `cloud/` and `generic/` files
+/// that profiles name, and reports every problem with its file, line and
+/// column.
 public struct CatalogLoader: Sendable {
     public struct Outcome: Sendable {
         /// nil when a file could not be read or parsed: the caller keeps
@@ -14,41 +13,52 @@ public struct CatalogLoader: Sendable {
         public var profileFileCount: Int
     }
 
-    /// Larger files are refused: a data file this big is a mistake, and every
-    /// file is held in memory.
-    public static let maxFileSize = 16 << 20
+    public let source: any CatalogSource
 
-    public let dataPath: String
+    public init(source: any CatalogSource) {
+        self.source = source
+    }
 
+    /// The data directory as the source.
     public init(dataPath: String) {
-        self.dataPath = dataPath
+        self.init(source: DataDirectorySource(dataPath: dataPath))
     }
 
     public func load() -> Outcome {
-        var diagnostics: [Diagnostic] = []
+        Self.load(source.snapshot())
+    }
+
+    /// Parses and checks a snapshot: pure, whatever the source.
+    public static func load(_ snapshot: CatalogSnapshot) -> Outcome {
+        var diagnostics = snapshot.diagnostics
+        guard snapshot.isReadable else {
+            return Outcome(catalog: nil, diagnostics: diagnostics, groupFileCount: 0, profileFileCount: 0)
+        }
         var broken = false
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dataPath, isDirectory: &isDirectory), isDirectory.boolValue else {
-            return Outcome(catalog: nil, diagnostics: [Diagnostic(.error, path: dataPath, "data directory does not exist or is not a directory")], groupFileCount: 0, profileFileCount: 0)
+        func bytes(of file: CatalogFile) -> [UInt8]? {
+            switch file.contents {
+            case .bytes(let bytes): return bytes
+            case .unreadable(let reason):
+                diagnostics.append(Diagnostic(.error, path: file.path, reason))
+                return nil
+            }
         }
 
         var groups: [Group] = []
-        let groupFiles = jsonFiles(in: "groups", diagnostics: &diagnostics)
-        for file in groupFiles {
-            guard let bytes = read(file.path, diagnostics: &diagnostics) else { broken = true; continue }
-            let (group, found) = ModelDecoder.group(from: bytes, path: file.display, fileStem: file.stem)
+        for file in snapshot.groups {
+            guard let bytes = bytes(of: file) else { broken = true; continue }
+            let (group, found) = ModelDecoder.group(from: bytes, path: file.path, fileStem: file.stem)
             diagnostics += found
             if let group { groups.append(group) } else { broken = true }
         }
         var profiles: [Profile] = []
-        let profileFiles = jsonFiles(in: "profiles", diagnostics: &diagnostics)
-        for file in profileFiles {
-            guard let bytes = read(file.path, diagnostics: &diagnostics) else { broken = true; continue }
-            let (profile, found) = ModelDecoder.profile(from: bytes, path: file.display, fileStem: file.stem)
+        for file in snapshot.profiles {
+            guard let bytes = bytes(of: file) else { broken = true; continue }
+            let (profile, found) = ModelDecoder.profile(from: bytes, path: file.path, fileStem: file.stem)
             diagnostics += found
             if let profile {
                 if profile.id != file.stem {
-                    diagnostics.append(Diagnostic(.warning, path: file.display, "profile id \"\(profile.id)\" differs from its file name; groups name profiles by id"))
+                    diagnostics.append(Diagnostic(.warning, path: file.path, "profile id \"\(profile.id)\" differs from its file name; groups name profiles by id"))
                 }
                 profiles.append(profile)
             } else {
@@ -70,12 +80,11 @@ public struct CatalogLoader: Sendable {
             for (kind, id) in profile.templateReferences {
                 guard seen.insert(TemplateKey(kind, id)).inserted else { continue }
                 let relative = "\(kind.directory)/\(id)"
-                let path = dataPath + "/" + relative
-                guard FileManager.default.fileExists(atPath: path) else {
+                guard let found = snapshot.templates[relative] else {
                     diagnostics.append(Diagnostic(.error, path: profile.sourcePath, "profile \"\(profile.id)\" names \(relative), which does not exist"))
                     continue
                 }
-                guard let bytes = read(path, diagnostics: &diagnostics) else { broken = true; continue }
+                guard let bytes = bytes(of: found) else { broken = true; continue }
                 let file = TemplateFile(kind: kind, id: id, path: relative, bytes: bytes)
                 if file.isRawIgnition {
                     // Served byte for byte: a syntax error here would reach the machine.
@@ -98,65 +107,11 @@ public struct CatalogLoader: Sendable {
         if catalog.ambiguityCount > catalog.ambiguities.count {
             diagnostics.append(Diagnostic(.warning, path: "groups", "\(catalog.ambiguityCount - catalog.ambiguities.count) more ambiguous group pairs not listed"))
         }
-        return Outcome(catalog: broken ? nil : catalog, diagnostics: diagnostics, groupFileCount: groupFiles.count, profileFileCount: profileFiles.count)
-    }
-
-    private struct DataFile {
-        var path: String
-        var display: String
-        var stem: String
-    }
-
-    private func jsonFiles(in folder: String, diagnostics: inout [Diagnostic]) -> [DataFile] {
-        let directory = dataPath + "/" + folder
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            diagnostics.append(Diagnostic(.warning, path: folder, "folder \(folder)/ does not exist in \(dataPath)"))
-            return []
-        }
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            diagnostics.append(Diagnostic(.error, path: folder, "cannot list \(directory): \(error.localizedDescription)"))
-            return []
-        }
-        var files: [DataFile] = []
-        for name in names.sorted() where !name.hasPrefix(".") {
-            let path = directory + "/" + name
-            var entryIsDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: path, isDirectory: &entryIsDirectory)
-            if entryIsDirectory.boolValue {
-                diagnostics.append(Diagnostic(.warning, path: "\(folder)/\(name)", "is a folder and is not read: Kiln reads \(folder)/*.json only, as matchbox does (use one scenario's folder as \(folder)/)"))
-                continue
-            }
-            guard name.hasSuffix(".json") else { continue }
-            files.append(DataFile(path: path, display: "\(folder)/\(name)", stem: String(name.dropLast(5))))
-        }
-        return files
-    }
-
-    private func read(_ path: String, diagnostics: inout [Diagnostic]) -> [UInt8]? {
-        let display = path.hasPrefix(dataPath + "/") ? String(path.dropFirst(dataPath.count + 1)) : path
-        do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            if let size = attributes[.size] as? Int, size > Self.maxFileSize {
-                diagnostics.append(Diagnostic(.error, path: display, "file is \(size) bytes; the limit is \(Self.maxFileSize)"))
-                return nil
-            }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                diagnostics.append(Diagnostic(.error, path: display, "cannot read file"))
-                return nil
-            }
-            return [UInt8](data)
-        } catch {
-            diagnostics.append(Diagnostic(.error, path: display, "cannot read file: \(error.localizedDescription)"))
-            return nil
-        }
+        return Outcome(catalog: broken ? nil : catalog, diagnostics: diagnostics, groupFileCount: snapshot.groups.count, profileFileCount: snapshot.profiles.count)
     }
 
     /// Two files with one id leave the winner to directory order: refuse.
-    private func reportDuplicates(_ entries: [(id: String, path: String)], kind: String, into diagnostics: inout [Diagnostic]) -> Bool {
+    private static func reportDuplicates(_ entries: [(id: String, path: String)], kind: String, into diagnostics: inout [Diagnostic]) -> Bool {
         var first: [String: String] = [:]
         var found = false
         for (id, path) in entries {
@@ -168,5 +123,13 @@ public struct CatalogLoader: Sendable {
             }
         }
         return found
+    }
+}
+
+extension CatalogFile {
+    /// The file name without `.json`: an id when the file gives none.
+    var stem: String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name.hasSuffix(".json") ? String(name.dropLast(5)) : name
     }
 }

@@ -18,7 +18,7 @@ import Testing
         #expect(outcome.diagnostics.errors.isEmpty, "\(outcome.diagnostics)")
         let catalog = try #require(outcome.catalog)
         #expect(catalog.groups.map(\.id) == ["a", "b"])  // b's id comes from its file name
-        #expect(catalog.group(id: "a")?.selector == ["mac": "52:54:00:12:34:56"])
+        #expect(catalog.groups.first(where: { $0.id == "a" })?.selector == ["mac": "52:54:00:12:34:56"])
         #expect(catalog.profiles["p"]?.boot == BootConfig(kernel: "/k", initrd: ["/i"], args: ["x"]))
         #expect(catalog.templates[TemplateKey(.ignition, "p.ign")]?.isRawIgnition == true)
     }

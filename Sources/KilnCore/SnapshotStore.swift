@@ -19,5 +19,3 @@ public final class SnapshotStore<Snapshot: Sendable>: Sendable {
         state.withLock { $0 = snapshot }
     }
 }
-
-public typealias CatalogStore = SnapshotStore<Catalog>
