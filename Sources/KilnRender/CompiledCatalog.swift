@@ -98,9 +98,7 @@ public final class CompiledCatalog: Sendable {
     private static func groupVariables(_ catalog: Catalog) -> [String: [String: TemplateValue]] {
         var variables: [String: [String: TemplateValue]] = [:]
         for group in catalog.groups {
-            var data = group.metadata.mapValues(TemplateValue.init)
-            for (key, value) in group.selector { data[key.lowercased()] = .string(value) }
-            variables[group.id] = data
+            variables[group.id] = MachineVariables.group(group).mapValues(TemplateValue.init)
         }
         return variables
     }

@@ -1,56 +1,44 @@
 import KilnCore
-import KilnISO
+import KilnTemplate
 
 extension Renderer {
-    public enum ConfigDriveOutcome: Sendable {
-        /// With Butane's warnings about the user data (see RenderedConfig).
-        case contents(ConfigDriveContents, warnings: [String])
-        /// Nothing to put on the drive: the reason, for a 404.
-        case unavailable(String)
-    }
-
     /// What a matched machine's config drive holds: its rendered config as
     /// user data (the profile's `config_drive.user_data`, else the first
     /// of its Ignition, cloud and generic configs), and metadata from its
     /// group (`uuid`, `hostname`, `ssh_authorized_keys` or `public_keys`),
     /// falling back to the request's labels.
-    public func configDrive(_ match: Match, _ labels: Labels) throws(RenderError) -> ConfigDriveOutcome {
+    /// - Returns: the contents, with Butane's warnings about the user data.
+    func configDrive(_ match: Match, _ labels: Labels) throws(AnswerFailure) -> (ConfigDriveContents, warnings: [String]) {
         let profile = match.profile
         let spec = profile.configDrive ?? ConfigDriveSpec()
         guard let kind = spec.userData ?? TemplateKind.allCases.first(where: { profile.templateID($0) != nil }) else {
-            return .unavailable("profile \"\(profile.id)\" names no ignition_id, cloud_id or generic_id to use as the config drive's user data")
+            throw .unavailable("profile \"\(profile.id)\" names no ignition_id, cloud_id or generic_id to use as the config drive's user data")
         }
-        let userData: [UInt8]
-        let warnings: [String]
-        switch try config(kind, match, labels) {
-        case .rendered(let rendered):
-            userData = rendered.bytes
-            warnings = rendered.warnings
-        case .missing(let failure): return .unavailable(failure.description)
-        }
+        let userData = try answer(.config(kind), match, labels)
         var networkData: [UInt8]?
         var vendorData: [UInt8]?
         for (field, id) in [("network_data_id", spec.networkDataID), ("vendor_data_id", spec.vendorDataID)] {
             guard let id else { continue }
             guard let template = compiled.templates[TemplateKey(.generic, id)] else {
-                return .unavailable("profile \"\(profile.id)\" config_drive.\(field) names generic/\(id), which does not exist")
+                throw .unavailable("profile \"\(profile.id)\" config_drive.\(field) names generic/\(id), which does not exist")
             }
-            let text: String
-            do {
-                text = try template.render(variables(match, labels))
-            } catch {
-                throw RenderError(description: error.description)
+            let text = try rendering { () throws(RenderError) in
+                do throws(TemplateError) {
+                    return try template.render(variables(match, labels))
+                } catch {
+                    throw RenderError(description: error.description)
+                }
             }
             if field == "network_data_id" { networkData = Array(text.utf8) } else { vendorData = Array(text.utf8) }
         }
         let metadata = match.group.metadata
-        return .contents(ConfigDriveContents(
-            userData: userData,
+        return (ConfigDriveContents(
+            userData: userData.bytes ?? [],
             instanceID: metadata["uuid"]?.stringValue ?? labels.values["uuid"] ?? Self.instanceID(match, labels),
             hostname: metadata["hostname"]?.stringValue ?? labels.values["hostname"],
             publicKeys: Self.publicKeys(metadata),
             networkData: networkData,
-            vendorData: vendorData), warnings: warnings)
+            vendorData: vendorData), warnings: userData.warnings)
     }
 
     /// Stable per machine when nothing names one: the MAC in UUID form

@@ -30,16 +30,11 @@ public struct Renderer: Sendable {
 
     public var catalog: Catalog { compiled.catalog }
 
-    /// matchbox's template data: metadata, selectors, request.query and raw_query.
+    /// matchbox's template data (see `MachineVariables`), with the group's
+    /// part taken as the compiled catalog converted it at load.
     func variables(_ match: Match, _ labels: Labels) -> TemplateValue {
-        guard var data = compiled.groupVariables[match.group.id] else {
-            return .map(MachineVariables.collect(group: match.group, labels: labels).mapValues(TemplateValue.init))
-        }
-        // As MachineVariables.collect, with the group's part converted once per load.
-        data["request"] = .map([
-            "query": .map(labels.values.mapValues { .string($0) }),
-            "raw_query": .string(labels.rawQuery),
-        ])
+        var data = compiled.groupVariables[match.group.id] ?? MachineVariables.group(match.group).mapValues(TemplateValue.init)
+        data["request"] = MachineVariables.templateRequest(labels)
         return .map(data)
     }
 

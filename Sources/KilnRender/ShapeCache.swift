@@ -1,4 +1,5 @@
 import KilnIgnition
+import DequeModule
 import Synchronization
 
 /// Butane templates translated once per shape (see IgnitionShape): most
@@ -11,7 +12,7 @@ import Synchronization
 final class ShapeCache: Sendable {
     private struct State {
         var shapes: [Key: IgnitionShape?] = [:]
-        var order: [Key] = []
+        var order: Deque<Key> = []
         var refusedByFile: [String: Int] = [:]
         var compiledByFile: [String: Int] = [:]
     }

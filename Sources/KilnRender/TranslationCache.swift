@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// Butane translations by their exact rendered text. Machines that share a
@@ -8,7 +9,7 @@ import Synchronization
 final class TranslationCache: Sendable {
     private struct State {
         var entries: [String: [UInt8]] = [:]
-        var order: [String] = []
+        var order: Deque<String> = []
         var bytes = 0
     }
 

@@ -69,20 +69,14 @@ struct ConfigDriveCommand: ParsableCommand {
     func run() throws {
         let labels = try parseLabels(self.labels)
         let (renderer, match) = try matchMachineOrExit(data, labels)
-        let contents: ConfigDriveContents
+        let answer: MachineAnswer
         do {
-            switch try renderer.configDrive(match, labels) {
-            case .contents(let found, let warnings):
-                for warning in warnings { printError("kiln: \(warning)") }
-                contents = found
-            case .unavailable(let reason):
-                printError("kiln: \(reason)")
-                throw ExitCode(1)
-            }
-        } catch let error as RenderError {
-            printError("kiln: \(error)")
-            throw ExitCode(3)
+            answer = try renderer.answer(.configDrive, match, labels)
+        } catch {
+            throw answerExitCode(error)
         }
+        for warning in answer.warnings { printError("kiln: \(warning)") }
+        guard case .configDrive(let contents) = answer.body else { throw ExitCode(2) }
         try bakeImage(to: output, command: "configdrive") { try ConfigDrive.build(format, contents) }
     }
 }
@@ -208,17 +202,11 @@ struct InstallerCommand: ParsableCommand {
         let labels = try parseLabels(self.labels)
         let (renderer, match) = try matchMachineOrExit(data, labels)
         do {
-            switch try renderer.config(.ignition, match, labels) {
-            case .rendered(let config):
-                for warning in config.warnings { printError("kiln: \(warning)") }
-                return (config.bytes, match.profile)
-            case .missing(let failure):
-                printError("kiln: \(failure)")
-                throw ExitCode(1)
-            }
-        } catch let error as RenderError {
-            printError("kiln: \(error)")
-            throw ExitCode(3)
+            let answer = try renderer.answer(.config(.ignition), match, labels)
+            for warning in answer.warnings { printError("kiln: \(warning)") }
+            return (answer.bytes ?? [], match.profile)
+        } catch {
+            throw answerExitCode(error)
         }
     }
 }

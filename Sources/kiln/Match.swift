@@ -1,5 +1,6 @@
 import ArgumentParser
 import KilnCore
+import KilnRender
 
 struct MatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct MatchCommand: ParsableCommand {
 
     func run() throws {
         let labels = try parseLabels(self.labels)
-        let catalog = try loadCatalogOrExit(data)
+        guard let catalog = try loadOrExit(data).catalog else { throw ExitCode(2) }
         let explanation = MatchExplanation(catalog: catalog, labels: labels)
         print("labels:  \(labels.description)")
         if let chosen = explanation.chosen {

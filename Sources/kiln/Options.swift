@@ -66,17 +66,23 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
+extension DataOptions {
+    /// The data directory read and compiled as `kiln serve` does.
+    func load() -> LoadedCatalog {
+        LoadedCatalog.load(dataPath: resolvedDataPath)
+    }
+}
+
 /// The renderer and the matched group for a machine, as the server would
 /// have them; exits 2 when the data or its templates do not load, 1 when
 /// no group matches.
 func matchMachineOrExit(_ data: DataOptions, _ labels: Labels) throws -> (Renderer, Match) {
-    let catalog = try loadCatalogOrExit(data)
-    let (compiled, templateErrors) = CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files")
-    guard let compiled else {
-        for diagnostic in templateErrors { printError(diagnostic.description) }
+    let loaded = try loadOrExit(data)
+    guard let compiled = loaded.compiled else {
+        for diagnostic in loaded.diagnostics.errors { printError(diagnostic.description) }
         throw ExitCode(2)
     }
-    switch catalog.match(labels) {
+    switch compiled.catalog.match(labels) {
     case .success(let match):
         return (Renderer(compiled), match)
     case .failure(let failure):
@@ -85,13 +91,24 @@ func matchMachineOrExit(_ data: DataOptions, _ labels: Labels) throws -> (Render
     }
 }
 
-/// Loads the data directory or exits 2 with its errors on standard error.
-func loadCatalogOrExit(_ data: DataOptions) throws -> Catalog {
-    let outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
-    guard let catalog = outcome.catalog else {
-        for diagnostic in outcome.diagnostics.errors { printError(diagnostic.description) }
+/// Loads the data directory or exits 2 with its errors on standard error
+/// when its files do not parse (templates are the caller's concern).
+func loadOrExit(_ data: DataOptions) throws -> LoadedCatalog {
+    let loaded = data.load()
+    guard loaded.catalog != nil else {
+        for diagnostic in loaded.diagnostics.errors { printError(diagnostic.description) }
         printError("kiln: the data directory does not load; run kiln validate for details")
         throw ExitCode(2)
     }
-    return catalog
+    return loaded
+}
+
+/// Prints an answer's failure and exits: 1 when the profile lacks what was
+/// asked for, 3 when a template fails to render.
+func answerExitCode(_ failure: AnswerFailure) -> ExitCode {
+    printError("kiln: \(failure)")
+    switch failure {
+    case .unavailable: return ExitCode(1)
+    case .renderFailed: return ExitCode(3)
+    }
 }

@@ -25,49 +25,28 @@ struct RenderCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The machine's labels as key=value.", valueName: "key=value"))
     var labels: [String] = []
 
+    var document: MachineDocument {
+        switch what {
+        case .ipxe: return .ipxe
+        case .grub: return .grub
+        case .metadata: return .metadata
+        case .ignition: return .config(.ignition)
+        case .generic: return .config(.generic)
+        case .cloud: return .config(.cloud)
+        }
+    }
+
     func run() throws {
         let labels = try parseLabels(self.labels)
         let (renderer, match) = try matchMachineOrExit(data, labels)
-        let text: Result<String, MissingPart>
+        let answer: MachineAnswer
         do {
-            text = try output(renderer, match, labels)
+            answer = try renderer.answer(document, match, labels)
         } catch {
-            printError("kiln: \(error)")
-            throw ExitCode(3)
+            throw answerExitCode(error)
         }
-        switch text {
-        case .success(let text):
-            print(text, terminator: "")
-        case .failure(let missing):
-            printError("kiln: \(missing.reason)")
-            throw ExitCode(1)
-        }
-    }
-
-    struct MissingPart: Error {
-        var reason: String
-    }
-
-    /// The answer, or what the profile lacks for it.
-    private func output(_ renderer: Renderer, _ match: Match, _ labels: Labels) throws(RenderError) -> Result<String, MissingPart> {
-        switch what {
-        case .ipxe, .grub:
-            guard let boot = try renderer.boot(match, labels), !boot.kernel.isEmpty else {
-                return .failure(MissingPart(reason: "profile \"\(match.profile.id)\" has no boot.kernel to boot"))
-            }
-            return .success(what == .ipxe ? BootScripts.ipxe(boot) : BootScripts.grub(boot))
-        case .metadata:
-            return .success(MachineVariables.environmentFile(MachineVariables.collect(group: match.group, labels: labels)))
-        case .ignition, .generic, .cloud:
-            let kind: TemplateKind = what == .ignition ? .ignition : (what == .generic ? .generic : .cloud)
-            switch try renderer.config(kind, match, labels) {
-            case .rendered(let config):
-                // As the server logs them; the output itself stays clean.
-                for warning in config.warnings { printError("kiln: \(warning)") }
-                return .success(String(decoding: config.bytes, as: UTF8.self))
-            case .missing(let failure):
-                return .failure(MissingPart(reason: failure.description))
-            }
-        }
+        // As the server logs them; the output itself stays clean.
+        for warning in answer.warnings { printError("kiln: \(warning)") }
+        print(String(decoding: answer.bytes ?? [], as: UTF8.self), terminator: "")
     }
 }

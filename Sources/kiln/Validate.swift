@@ -22,10 +22,7 @@ struct ValidateCommand: ParsableCommand {
     var strict = false
 
     func run() throws {
-        var outcome = CatalogLoader(dataPath: data.resolvedDataPath).load()
-        if let catalog = outcome.catalog {
-            outcome.diagnostics += CompiledCatalog.compile(catalog, filesDirectory: data.resolvedDataPath + "/files").1
-        }
+        let outcome = data.load()
         for diagnostic in outcome.diagnostics {
             print(diagnostic.description)
         }

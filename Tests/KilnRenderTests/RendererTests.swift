@@ -252,10 +252,11 @@ extension ShapedIgnitionTests {
     @Test func aConfigDriveCarriesTheWarningsOfItsUserData() throws {
         let catalog = Self.hostnames(1, template: "variant: fcos\nversion: 1.5.0\nstorage:\n  fils: []\n  files:\n    - path: /etc/{{.hostname}}\n")
         let renderer = Renderer(try #require(CompiledCatalog.compile(catalog).0))
-        guard let (match, labels) = try Self.machine(0, in: catalog), case .contents(_, let warnings) = try renderer.configDrive(match, labels) else {
+        guard let (match, labels) = try Self.machine(0, in: catalog) else {
             Issue.record("no config drive")
             return
         }
+        let warnings = try renderer.answer(.configDrive, match, labels).warnings
         #expect(warnings.count == 1 && warnings[0].contains("storage.fils: unknown key"))
         guard case .rendered(let config) = try renderer.config(.ignition, match, labels) else { return }
         #expect(config.warnings.isEmpty)
@@ -293,18 +294,18 @@ extension ShapedIgnitionTests {
             ])
     }
 
-    static func outcome(_ catalog: Catalog, _ query: String = "mac=52-54-00-12-34-56") throws -> Renderer.ConfigDriveOutcome {
+    static func outcome(_ catalog: Catalog, _ query: String = "mac=52-54-00-12-34-56") throws -> Result<MachineAnswer, AnswerFailure> {
         let compiled = try #require(CompiledCatalog.compile(catalog).0)
         let labels = try Labels(query: query)
         guard case .success(let match) = catalog.match(labels) else { throw MatchFailure.noGroup(labels) }
-        return try Renderer(compiled).configDrive(match, labels)
+        return Result { () throws(AnswerFailure) in try Renderer(compiled).answer(.configDrive, match, labels) }
     }
 
     @Test func userDataIsTheChosenConfigAndMetadataComesFromTheGroup() throws {
         let profile = Profile(id: "p", ignitionID: "m.ign", genericID: "user.txt",
                               configDrive: ConfigDriveSpec(userData: .generic, networkDataID: "net.json"))
         let metadata: [String: JSONValue] = ["hostname": .string("node1"), "uuid": .string("u-1"), "ssh_authorized_keys": .array([.string("k1"), .string("k2")])]
-        guard case .contents(let contents, _) = try Self.outcome(Self.catalog(profile, metadata: metadata)) else {
+        guard case .success(let answer) = try Self.outcome(Self.catalog(profile, metadata: metadata)), case .configDrive(let contents) = answer.body else {
             Issue.record("no contents")
             return
         }
@@ -317,8 +318,9 @@ extension ShapedIgnitionTests {
 
     @Test func withoutAChoiceIgnitionComesFirstAndLabelsFillIn() throws {
         let profile = Profile(id: "p", ignitionID: "m.ign", genericID: "user.txt")
-        guard case .contents(let contents, _) = try Self.outcome(Self.catalog(profile, metadata: ["public_keys": .object(["b": .string("kb"), "a": .string("ka")])]),
-                                                             "mac=52-54-00-12-34-56&hostname=from-label") else {
+        guard case .success(let answer) = try Self.outcome(Self.catalog(profile, metadata: ["public_keys": .object(["b": .string("kb"), "a": .string("ka")])]),
+                                                           "mac=52-54-00-12-34-56&hostname=from-label"),
+              case .configDrive(let contents) = answer.body else {
             Issue.record("no contents")
             return
         }
@@ -336,7 +338,7 @@ extension ShapedIgnitionTests {
             (Profile(id: "p", ignitionID: "m.ign", configDrive: ConfigDriveSpec(networkDataID: "nope.json")), "generic/nope.json"),
         ]
         for (profile, reason) in cases {
-            guard case .unavailable(let text) = try Self.outcome(Self.catalog(profile)) else {
+            guard case .failure(.unavailable(let text)) = try Self.outcome(Self.catalog(profile)) else {
                 Issue.record("expected a reason for \(profile)")
                 continue
             }
