@@ -18,10 +18,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     ],
     targets: [
         .target(
@@ -36,7 +37,10 @@ let package = Package(
         ),
         .target(
             name: "KilnRender",
-            dependencies: ["KilnCore", "KilnTemplate", "KilnIgnition", "KilnISO"],
+            dependencies: [
+                "KilnCore", "KilnTemplate", "KilnIgnition",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: strictSettings
         ),
         .systemLibrary(
@@ -50,6 +54,7 @@ let package = Package(
                 "CZlib",
                 "KilnCore",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),
@@ -60,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "KilnISO",
-            dependencies: ["CArchive", "KilnCore"],
+            dependencies: ["CArchive", "KilnCore", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -72,6 +77,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KilnLogging",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: strictSettings
         ),
@@ -87,7 +101,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -101,6 +114,7 @@ let package = Package(
                 "KilnHTTP",
                 "KilnIgnition",
                 "KilnISO",
+                "KilnLogging",
                 "KilnRender",
                 "KilnTFTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -139,12 +153,12 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnRenderTests",
-            dependencies: ["KilnRender", "KilnCore", "KilnIgnition"],
+            dependencies: ["KilnRender", "KilnCore", "KilnIgnition", "KilnTemplate"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KilnIgnitionTests",
-            dependencies: ["KilnIgnition", "KilnTestSupport"],
+            dependencies: ["KilnIgnition", "KilnCore", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -159,7 +173,17 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnHTTPTests",
-            dependencies: ["KilnHTTP", "KilnCore", "KilnISO", "KilnTestSupport"],
+            dependencies: [
+                "KilnHTTP", "KilnCore", "KilnISO", "KilnRender", "KilnTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnLoggingTests",
+            dependencies: ["KilnLogging"],
             swiftSettings: strictSettings
         ),
     ]

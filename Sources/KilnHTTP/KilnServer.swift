@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Everything `kiln serve` runs: the HTTP responder and the reloader, under
+/// Everything `kiln serve` runs: the HTTP routes and the reloader, under
 /// one service group that stops cleanly on SIGTERM and SIGINT.
 public struct KilnServer: Sendable {
     public struct Configuration: Sendable {
@@ -33,23 +33,25 @@ public struct KilnServer: Sendable {
     public let metrics = KilnMetrics()
     let logger: Logger
 
-    public init(configuration: Configuration, logger: Logger) {
+    /// Where the catalog comes from: the data directory unless given.
+    let source: any CatalogSource
+
+    public init(configuration: Configuration, logger: Logger, source: (any CatalogSource)? = nil) {
         self.configuration = configuration
         self.logger = logger
+        self.source = source ?? DataDirectorySource(dataPath: configuration.dataPath, pollInterval: configuration.pollInterval)
     }
 
     /// Runs until shutdown. `onListening` gets the bound port (useful with
     /// port 0 in tests).
     /// `alongside` are run in the same service group (the TFTP server).
     public func run(alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let reloader = CatalogReloader(
-            loader: CatalogLoader(dataPath: configuration.dataPath), store: store, metrics: metrics,
-            logger: logger, pollInterval: configuration.pollInterval)
-        let responder = BootResponder(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger,
-                                      publicURL: configuration.publicURL)
+        let reloader = CatalogReloader(source: source, store: store, metrics: metrics, logger: logger)
+        let routes = KilnRoutes(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger,
+                                publicURL: configuration.publicURL)
         let logger = self.logger
         let app = Application(
-            router: responder.makeRouter(),
+            router: routes.makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -1,21 +1,15 @@
 import HTTPTypes
 import Hummingbird
-import KilnCore
+import KilnRender
 import NIOCore
 
-/// What a handler decided, before it becomes a Response: the wrapper in
-/// `BootResponder` turns it into one, counts it and logs it with the
-/// labels, group and profile involved.
+/// What a handler decided, before it becomes a Response: the pipeline
+/// turns it into one and records it with the labels, group and profile it
+/// matched.
 struct Reply: Sendable {
     var status: HTTPResponse.Status
     var headers: HTTPFields = [:]
     var body: ResponseBody = ResponseBody()
-    /// Described only when the request is logged: it sorts keys.
-    var labels: Labels?
-    /// The raw query, when it could not be parsed into labels.
-    var rawQuery: String?
-    var group: String?
-    var profile: String?
     /// For errors: the one-line reason, also the body.
     var reason: String?
     /// Butane warnings about the config served, logged with the request.
@@ -42,28 +36,32 @@ struct Reply: Sendable {
         return reply
     }
 
-    /// This reply with the labels, group and profile another one matched
-    /// (an answer built after matching, such as an image).
-    func carryingMatch(of matched: Reply) -> Reply {
-        var reply = self
-        reply.labels = matched.labels
-        reply.group = matched.group
-        reply.profile = matched.profile
-        reply.warnings = matched.warnings
+    /// A machine's answer as sent: text and bytes as they are; a config
+    /// drive's contents are never sent raw (image endpoints bake them).
+    static func answer(_ answer: MachineAnswer) -> Reply {
+        var reply: Reply
+        switch answer.body {
+        case .text(let text): reply = .text(text, contentType: answer.contentType)
+        case .bytes(let bytes): reply = .bytes(bytes, contentType: answer.contentType)
+        case .configDrive: reply = .failure(.internalServerError, "a config drive's contents are sent as an image")
+        }
+        reply.warnings = answer.warnings
         return reply
     }
 
-    func response() -> Response {
-        var headers = self.headers
-        if let group { headers[.kilnGroup] = group }
-        if let profile { headers[.kilnProfile] = profile }
-        return Response(status: status, headers: headers, body: body)
+    /// 404 when the profile lacks what was asked for, 500 when a template
+    /// failed to render.
+    static func refusal(_ failure: AnswerFailure) -> Reply {
+        switch failure {
+        case .unavailable(let reason): return .failure(.notFound, reason)
+        case .renderFailed(let error): return .failure(.internalServerError, error.description)
+        }
     }
-}
 
-extension HTTPField.Name {
-    /// Which group and profile answered: lets an operator see the matcher's
-    /// choice with `curl -i` without reading server logs.
-    static let kilnGroup = HTTPField.Name("X-Kiln-Group")!
-    static let kilnProfile = HTTPField.Name("X-Kiln-Profile")!
+    /// This reply with Butane's warnings about the config it was built from.
+    func warning(_ warnings: [String]) -> Reply {
+        var reply = self
+        reply.warnings = warnings
+        return reply
+    }
 }

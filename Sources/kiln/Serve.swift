@@ -3,6 +3,7 @@ import Foundation
 import KilnCore
 import KilnHTTP
 import KilnISO
+import KilnLogging
 import KilnTFTP
 import Logging
 import ServiceLifecycle

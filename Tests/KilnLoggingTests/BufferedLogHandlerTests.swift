@@ -1,5 +1,5 @@
 import Foundation
-import KilnHTTP
+import KilnLogging
 import Logging
 import Testing
 
@@ -23,11 +23,11 @@ import Testing
         logger.warning("second")
         let lines = available(pipe).split(separator: "\n")
         #expect(lines.count == 2)
-        #expect(lines.first?.hasSuffix(" info kiln: a=1 b=2 [KilnHTTPTests] first") == true)
-        #expect(lines.last?.hasSuffix(" warning kiln: [KilnHTTPTests] second") == true)
+        #expect(lines.first?.hasSuffix(" info kiln: a=1 b=2 [KilnLoggingTests] first") == true)
+        #expect(lines.last?.hasSuffix(" warning kiln: [KilnLoggingTests] second") == true)
         logger.debug("not at this level")
         logger.info("third")
         sink.flush()
-        #expect(available(pipe).hasSuffix("info kiln: [KilnHTTPTests] third\n"))
+        #expect(available(pipe).hasSuffix("info kiln: [KilnLoggingTests] third\n"))
     }
 }

@@ -8,20 +8,82 @@ import NIOPosix
 import Synchronization
 import _NIOFileSystem
 
-/// `/configdrive.iso`, `/installer.iso` and `/netboot.iso`. Making an image
-/// blocks (libarchive lays one out through a temporary file; an installer
-/// ISO's layout is read from disk), so that work runs on NIO's thread pool,
-/// never on the threads that serve requests.
-struct ISOEndpoints: Sendable {
+/// `/configdrive.iso`, `/installer.iso`, `/ignition.img` and
+/// `/netboot.iso`. Making an image blocks (libarchive lays one out through a
+/// temporary file; an installer ISO's layout is read from disk), so that
+/// work runs on NIO's thread pool, never on the threads that serve requests.
+struct ImageEndpoints: Sendable {
     /// Kiln's URL for `/netboot.iso` images; nil takes it from each
     /// request's Host.
     let publicURL: String?
     let netbootSources: NetbootSources
     private let netbootImages = NetbootImageCache()
 
-    init(publicURL: String?, netbootSources: NetbootSources) {
+    /// Where installer ISOs' bases are found; nil when the directory is missing.
+    let assetsRoot: String?
+
+    init(publicURL: String?, netbootSources: NetbootSources, assetsRoot: String?) {
         self.publicURL = publicURL
         self.netbootSources = netbootSources
+        self.assetsRoot = assetsRoot
+    }
+
+    func routes() -> [Route] {
+        [
+            .matched("/configdrive.iso", "configdrive", options: ["format"]) { request in await configDrive(request) },
+            .plain("/netboot.iso", "netboot") { request in await netboot(request) },
+            .matched("/installer.iso", "installer") { request in await installer(request) },
+            .matched("/ignition.img", "ignition.img") { request in ignitionInitrd(request) },
+        ]
+    }
+
+    func configDrive(_ request: MatchedRequest) async -> Reply {
+        let formatName = request.options["format"] ?? ConfigDriveFormat.openStack.rawValue
+        guard let format = ConfigDriveFormat(rawValue: formatName) else {
+            return .failure(.badRequest, "format \"\(formatName)\" is not \(ConfigDriveFormat.names)")
+        }
+        let answer: MachineAnswer
+        do throws(AnswerFailure) {
+            answer = try request.answer(.configDrive)
+        } catch {
+            return .refusal(error)
+        }
+        guard case .configDrive(let contents) = answer.body else { return .failure(.internalServerError, "no config drive contents") }
+        let machine = request.labels.values["mac"].map { $0.replacingOccurrences(of: ":", with: "-") } ?? request.match.group.id
+        switch await Self.offload({ try ConfigDrive.build(format, contents) }) {
+        case .success(let image): return Self.reply(image, filename: "\(machine)-\(format.rawValue).iso").warning(answer.warnings)
+        case .failure(let error): return Reply.failure(.internalServerError, "config drive: \(error)").warning(answer.warnings)
+        }
+    }
+
+    /// An initrd holding the machine's `config.ign`, for kernels booted
+    /// with it as an extra initrd (the PXE counterpart of the ISO embed).
+    func ignitionInitrd(_ request: MatchedRequest) -> Reply {
+        let ignition: MachineAnswer
+        do throws(AnswerFailure) {
+            ignition = try request.answer(.config(.ignition))
+        } catch {
+            return .refusal(error)
+        }
+        do {
+            return Reply.bytes(try Initrd.build([ISOFile("config.ign", ignition.bytes ?? [])]), contentType: "application/octet-stream")
+                .warning(ignition.warnings)
+        } catch {
+            return Reply.failure(.internalServerError, "initrd: \(error)").warning(ignition.warnings)
+        }
+    }
+
+    func installer(_ request: MatchedRequest) async -> Reply {
+        guard let spec = request.match.profile.installer else {
+            return .failure(.notFound, "profile \"\(request.match.profile.id)\" has no installer_iso")
+        }
+        let ignition: MachineAnswer
+        do throws(AnswerFailure) {
+            ignition = try request.answer(.config(.ignition))
+        } catch {
+            return .refusal(error)
+        }
+        return await installer(request.request, ignition: ignition.bytes ?? [], spec: spec).warning(ignition.warnings)
     }
 
     static let contentType = "application/x-iso9660-image"
@@ -30,21 +92,6 @@ struct ISOEndpoints: Sendable {
         var reply = Reply.bytes(image, contentType: contentType)
         reply.headers[.contentDisposition] = "attachment; filename=\"\(filename)\""
         return reply
-    }
-
-    /// `format` chooses the layout and is not a label: the user data is
-    /// what the machine's other endpoints would give it.
-    static func splitFormat(_ query: String) -> (format: String?, rest: String) {
-        var format: String?
-        var rest: [Substring] = []
-        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
-            if part.hasPrefix("format=") {
-                if format == nil { format = String(part.dropFirst("format=".count)) }
-            } else {
-                rest.append(part)
-            }
-        }
-        return (format, rest.joined(separator: "&"))
     }
 
     /// Runs blocking image work on NIO's thread pool.
@@ -60,7 +107,7 @@ struct ISOEndpoints: Sendable {
 
     /// The base ISO streamed with the machine's customisation laid over it:
     /// memory stays at one chunk whatever the ISO's size.
-    func installer(_ request: Request, ignition: [UInt8], spec: InstallerSpec, assetsRoot: String?) async -> Reply {
+    func installer(_ request: Request, ignition: [UInt8], spec: InstallerSpec) async -> Reply {
         guard let assetsRoot else { return .failure(.notFound, "installer_iso \(spec.baseISO): the assets directory does not exist") }
         let base: String
         do throws(ConfinedFile.Refusal) {
@@ -165,8 +212,4 @@ final class NetbootImageCache: Sendable {
             images[server] = image
         }
     }
-}
-
-extension HTTPField.Name {
-    static let contentDisposition = HTTPField.Name("Content-Disposition")!
 }

@@ -14,7 +14,7 @@ import Darwin
 /// gigabytes, so files are streamed in chunks, never read whole. Ranges,
 /// validators and HEAD are handled here because Hummingbird's file
 /// middleware gets suffix ranges, out-of-range starts and HEAD wrong.
-struct AssetResponder: Sendable {
+struct AssetEndpoints: Sendable {
     /// The resolved (symlink-free) root; nil when the directory is missing.
     let root: String?
     let configuredRoot: String
@@ -23,6 +23,10 @@ struct AssetResponder: Sendable {
     init(root: String) {
         self.configuredRoot = root
         self.root = ConfinedFile.realPath(root)
+    }
+
+    func routes() -> [Route] {
+        [.plain("/assets/**", "assets") { request in await reply(to: request) }]
     }
 
     func reply(to request: Request) async -> Reply {

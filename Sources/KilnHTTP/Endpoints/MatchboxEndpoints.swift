@@ -1,0 +1,30 @@
+import KilnRender
+
+/// matchbox's machine endpoints, byte for byte: `/boot.ipxe` chains iPXE to
+/// `/ipxe` with what it knows about the machine; the rest answer for the
+/// machine its labels match.
+enum MatchboxEndpoints {
+    static func routes() -> [Route] {
+        [
+            .plain("/boot.ipxe", "boot.ipxe") { _ in .text(BootScripts.ipxeBootstrap) },
+            // What some firmware asks for when told to load boot.ipxe over HTTP.
+            .plain("/boot.ipxe.0", "boot.ipxe", listed: false) { _ in .text(BootScripts.ipxeBootstrap) },
+            document("/ipxe", "ipxe", .ipxe),
+            document("/grub", "grub", .grub),
+            document("/metadata", "metadata", .metadata),
+            document("/ignition", "ignition", .config(.ignition)),
+            document("/generic", "generic", .config(.generic)),
+            document("/cloud", "cloud", .config(.cloud)),
+        ]
+    }
+
+    private static func document(_ path: String, _ endpoint: String, _ document: MachineDocument) -> Route {
+        .matched(path, endpoint) { request in
+            do throws(AnswerFailure) {
+                return .answer(try request.answer(document))
+            } catch {
+                return .refusal(error)
+            }
+        }
+    }
+}

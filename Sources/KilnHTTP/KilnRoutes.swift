@@ -1,0 +1,37 @@
+import Hummingbird
+import Logging
+import KilnCore
+import KilnISO
+import KilnRender
+
+/// The route table: every endpoint Kiln serves, by family, through one
+/// request pipeline. To add an endpoint, add a `Route` to its family's
+/// `routes()` (or a new family here).
+public struct KilnRoutes: Sendable {
+    let pipeline: RequestPipeline
+    let operations: [Route]
+    let assets: AssetEndpoints
+    let images: ImageEndpoints
+
+    /// - Parameter publicURL: Kiln's URL as machines reach it, for
+    ///   `/netboot.iso`; nil takes each request's Host.
+    public init(store: SnapshotStore<CompiledCatalog>, assetsPath: String, metrics: KilnMetrics, logger: Logger,
+                publicURL: String? = nil, netbootSources: NetbootSources? = nil) {
+        pipeline = RequestPipeline(store: store, log: RequestLog(logger: logger, metrics: metrics))
+        operations = OperationsEndpoints.routes(store: store, metrics: metrics)
+        assets = AssetEndpoints(root: assetsPath)
+        images = ImageEndpoints(publicURL: publicURL, netbootSources: netbootSources ?? NetbootSources.standard(assetsPath: assetsPath),
+                                assetsRoot: assets.root)
+    }
+
+    /// In the order the 404 answer lists them.
+    var routes: [Route] {
+        MatchboxEndpoints.routes() + images.routes() + assets.routes() + operations
+    }
+
+    public func makeRouter() -> Router<KilnRequestContext> {
+        let router = Router(context: KilnRequestContext.self)
+        pipeline.register(routes, on: router)
+        return router
+    }
+}
