@@ -7,16 +7,8 @@ set -euo pipefail
 KILN=${1:?usage: bench.sh path/to/release/kiln}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
-WORK=$(mktemp -d)
+. "$(dirname "$0")/bench-common.sh"  # WORK, cleanup on exit (Kiln and PIDS), start_kiln, lib.sh
 chmod 755 "$WORK"  # nginx's workers run as another user and must read the static file
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Data directories: N groups each selecting one MAC, plus a default; one profile.
 python3 - "$WORK" <<'PY'
@@ -44,25 +36,17 @@ PY
 rate() {  # rate URL [wrk args...]: prints requests/s
     local url=$1; shift
     wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency "$@" "$url" >"$WORK/wrk.out" 2>&1
-    local errors; errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk.out" || true)
-    [ -z "$errors" ] || echo "  wrk: $errors" >&2
+    wrk_errors
     awk '/Requests\/sec/ {print int($2)}' "$WORK/wrk.out"
 }
-p99() { awk '/ 99%/ {print $2}' "$WORK/wrk.out"; }
 
-start_kiln() {  # start_kiln N LOGLEVEL: starts kiln on a free port; sets KILN_PID and KILN_PORT
-    local n=$1 level=$2 port; port=$(free_port)
-    "$KILN" serve --data-path "$WORK/data-$n" --assets-path "$WORK" --address "127.0.0.1:$port" --log-level "$level" \
-        >"$WORK/kiln-$n.log" 2>&1 &
-    KILN_PID=$!
-    PIDS+=("$KILN_PID")
-    for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-    KILN_PORT=$port
-}
+# serve_groups N LOGLEVEL: starts Kiln on the data directory with N groups,
+# TFTP on its default address; sets KILN_PID and PORT.
+serve_groups() { start_kiln "$WORK" "$WORK/data-$1" --log-level "$2"; }
 
 # nginx: a static file the size of Kiln's /ipxe answer.
-start_kiln 10 warning
-curl -sf "http://127.0.0.1:$KILN_PORT/ipxe?mac=52-54-00-00-00-01" >"$WORK/ipxe.txt"
+serve_groups 10 warning
+curl -sf "http://127.0.0.1:$PORT/ipxe?mac=52-54-00-00-00-01" >"$WORK/ipxe.txt"
 kill "$KILN_PID"; wait "$KILN_PID" 2>/dev/null || true
 SIZE=$(stat -c %s "$WORK/ipxe.txt")
 mkdir -p "$WORK/www"
@@ -93,13 +77,17 @@ echo "wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s on loopback, median of $ROUND
 echo "response body: $SIZE bytes (Kiln /ipxe) and the same bytes as a static file (nginx)"
 echo
 declare -A RATES P99S
+CONFIGS="10 info 1000 10000"
+[ -z "${BENCH_BASELINE:-}" ] || CONFIGS="baseline 10 info 1000 10000"
+CANDIDATE=$KILN
 for round in $(seq 1 "$ROUNDS"); do
     RATES[nginx]+="$(rate "http://127.0.0.1:$NPORT/ipxe.txt") "; P99S[nginx]+="$(p99) "
-    for config in 10 info 1000 10000; do
-        groups=$config level=warning
+    for config in $CONFIGS; do
+        groups=$config level=warning KILN=$CANDIDATE
         [ "$config" = info ] && groups=10 level=info
-        start_kiln "$groups" "$level"
-        RATES[$config]+="$(rate "http://127.0.0.1:$KILN_PORT/" -s "$WORK/data-$groups/macs.lua") "
+        [ "$config" = baseline ] && groups=10 KILN=$BENCH_BASELINE
+        serve_groups "$groups" "$level"
+        RATES[$config]+="$(rate "http://127.0.0.1:$PORT/" -s "$WORK/data-$groups/macs.lua") "
         P99S[$config]+="$(p99) "
         if [ "$config" = 10000 ]; then
             RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$KILN_PID/status")
@@ -108,7 +96,7 @@ for round in $(seq 1 "$ROUNDS"); do
         kill "$KILN_PID"; wait "$KILN_PID" 2>/dev/null || true
     done
 done
-median() { python3 -c "import statistics, sys; print(int(statistics.median(float(x) for x in sys.argv[1:])))" $1; }
+KILN=$CANDIDATE
 median_text() { python3 -c "import sys; v=sorted(sys.argv[1:], key=lambda x: float(x.rstrip('msu'))*(1000 if x.endswith('ms') else 1 if x.endswith('us') else 1e6)); print(v[len(v)//2])" $1; }
 declare -A MEDIAN
 for key in nginx 10 info 1000 10000; do MEDIAN[$key]=$(median "${RATES[$key]}"); done
@@ -128,4 +116,9 @@ HWM_MB=$(python3 -c "print(f'{$HWM_KB / 1024:.1f}')")
 echo
 echo "kiln /ipxe at 10 groups vs nginx static:       ${R_NGINX}x  (target >= 0.5: $(verdict "$R_NGINX" '>=' 0.5)); every request logged ${R_INFO}x ($(verdict "$R_INFO" '>=' 0.5))"
 echo "kiln /ipxe at 10,000 groups vs 10 groups:      ${R_SCALE}x  (target >= 0.9: $(verdict "$R_SCALE" '>=' 0.9))"
+if [ -n "${BENCH_BASELINE:-}" ]; then
+    MEDIAN[baseline]=$(median "${RATES[baseline]}")
+    R_AB=$(ratio "${MEDIAN[10]}" "${MEDIAN[baseline]}")
+    echo "kiln /ipxe at 10 groups vs the baseline build: ${R_AB}x  (${MEDIAN[10]} vs ${MEDIAN[baseline]} req/s, baseline p99 $(median_text "${P99S[baseline]}"); $BENCH_BASELINE; no slower than 0.97: $(verdict "$R_AB" '>=' 0.97))"
+fi
 echo "kiln RSS at 10,000 groups after a run:         ${RSS_MB} MB, peak ${HWM_MB} MB  (target < 100 MB: $(verdict "$HWM_MB" '<' 100))"

@@ -97,11 +97,9 @@ grep -q '"version":"3.4.0"' "$WORK/one.ign" || { echo "unexpected /ignition answ
 
 rate() {  # rate PATH: requests/s; p99 left in $WORK/wrk.out
     wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/$1.lua" "http://127.0.0.1:$PORT/" >"$WORK/wrk.out" 2>&1
-    local errors; errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk.out" || true)
-    [ -z "$errors" ] || echo "  wrk: $errors" >&2
+    wrk_errors
     awk '/Requests\/sec/ {print int($2)}' "$WORK/wrk.out"
 }
-p99() { awk '/ 99%/ {print $2}' "$WORK/wrk.out"; }
 
 echo "wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s on loopback, median of $ROUNDS interleaved rounds; 2,000 machines, one Butane template ($(stat -c %s "$WORK/data/ignition/bench.yaml") bytes, placeholders in every unit)"
 echo "/ignition answer: $(stat -c %s "$WORK/one.ign") bytes of Ignition 3.4.0 JSON"
@@ -111,7 +109,6 @@ for round in $(seq 1 "$ROUNDS"); do
     IGN_RATES+="$(rate ignition) "; IGN_P99S+="$(p99) "
     SHARED_RATES+="$(rate shared) "; SHARED_P99S+="$(p99) "
 done
-median() { python3 -c "import statistics, sys; print(int(statistics.median(float(x) for x in sys.argv[1:])))" $1; }
 to_ms() { python3 -c "import sys; v=sorted(float(x[:-2]) if x.endswith('ms') else float(x[:-2])/1000 if x.endswith('us') else float(x[:-1])*1000 for x in sys.argv[1:]); print(f'{v[len(v)//2]:.2f}')" $1; }
 IPXE=$(median "$IPXE_RATES"); IGN=$(median "$IGN_RATES")
 IGN_P99=$(to_ms "$IGN_P99S"); IPXE_P99=$(to_ms "$IPXE_P99S")

@@ -42,8 +42,7 @@ for _ in $(seq 1 "$ROUNDS"); do
     LOCAL+="$(seconds curl -sf -o "$WORK/local.iso" "file://$WORK/assets/fcos/live.iso") "; rm -f "$WORK/local.iso"
 done
 RSS_AFTER=$(rss)
-median() { python3 -c "import statistics, sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.3f}')" $1; }
-M_CP=$(median "$CP"); M_HTTP=$(median "$HTTP"); M_CPS=$(median "$CPS"); M_NULL=$(median "$NULL"); M_LOCAL=$(median "$LOCAL")
+M_CP=$(median "$CP" .3f); M_HTTP=$(median "$HTTP" .3f); M_CPS=$(median "$CPS" .3f); M_NULL=$(median "$NULL" .3f); M_LOCAL=$(median "$LOCAL" .3f)
 echo "1 GiB CoreOS live ISO (sparse, real embed areas); median of $ROUNDS interleaved rounds, each after sync"
 printf "%-62s %7s s\n" "cp --sparse=never (every byte written, as a download does)" "$M_CP"
 printf "%-62s %7s s\n" "Kiln GET /installer.iso, curl writing the file" "$M_HTTP"

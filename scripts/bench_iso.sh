@@ -81,16 +81,14 @@ PY
 inprocess_rate() { "$BENCH" "$WORK/tree" config-2 "$BUILDS" | awk '{printf "%.1f", $1 / $2}'; }
 http_rate() {
     wrk -t2 -c16 -d"${SECONDS_PER_RUN}s" -s "$WORK/drive.lua" "http://127.0.0.1:$PORT/" >"$WORK/wrk.out" 2>&1
-    local errors; errors=$(grep -E "Non-2xx|Socket errors" "$WORK/wrk.out" || true)
-    [ -z "$errors" ] || echo "  wrk: $errors" >&2
+    wrk_errors
     awk '/Requests\/sec/ {printf "%.1f", $2}' "$WORK/wrk.out"
 }
 G="" P="" H=""
 for _ in $(seq 1 "$ROUNDS"); do
     G+="$(genisoimage_rate) "; P+="$(inprocess_rate) "; H+="$(http_rate) "
 done
-median() { python3 -c "import statistics, sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.0f}')" $1; }
-GEN=$(median "$G"); INP=$(median "$P"); HTTP=$(median "$H")
+GEN=$(median "$G" .0f); INP=$(median "$P" .0f); HTTP=$(median "$H" .0f)
 genisoimage -version 2>&1 | head -1 | sed 's/^/peer: /'
 echo "median of $ROUNDS interleaved rounds; config-2 drives of the same files"
 printf "%-58s %8s ISOs/s\n" "genisoimage -J -r -V config-2, a process per ISO" "$GEN"

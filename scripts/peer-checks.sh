@@ -5,6 +5,7 @@
 set -uo pipefail
 KILN=${1:?usage: peer-checks.sh path/to/kiln}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"  # free_port
 WORK=$(mktemp -d)
 SERVER_PID=""
 passed=0
@@ -41,10 +42,6 @@ log_has() {  # log_has TEXT [LOG]: the server log shows TEXT within 2 s (info li
     local log=${2:-$WORK/serve.log}
     for _ in $(seq 1 20); do grep -qF -- "$1" "$log" && return 0; sleep 0.1; done
     echo "log lacks: $1"; cat "$log"; return 1
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # --- CLI ----------------------------------------------------------------------
