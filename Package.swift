@@ -82,6 +82,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KilnDHCP",
+            dependencies: [
+                "KilnCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "KilnLogging",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
@@ -111,6 +123,7 @@ let package = Package(
             name: "kiln",
             dependencies: [
                 "KilnCore",
+                "KilnDHCP",
                 "KilnHTTP",
                 "KilnIgnition",
                 "KilnISO",
@@ -127,6 +140,12 @@ let package = Package(
             name: "TFTPDecoderFuzz",
             dependencies: ["KilnTFTP"],
             path: "Benchmarks/TFTPDecoderFuzz",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "DHCPFuzz",
+            dependencies: ["KilnDHCP", "KilnCore"],
+            path: "Benchmarks/DHCPFuzz",
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -179,6 +198,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnDHCPTests",
+            dependencies: ["KilnDHCP", "KilnCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -56,10 +56,14 @@ public struct Profile: Sendable, Equatable {
     public var configDrive: ConfigDriveSpec?
     /// Kiln's own fields: the CoreOS live ISO `/installer.iso` customises.
     public var installer: InstallerSpec?
+    /// Kiln's own field: the first stage proxyDHCP offers this profile's
+    /// machines instead of the one for their architecture (a file in the
+    /// TFTP root, or an absolute URL for UEFI HTTP Boot).
+    public var dhcpBootfile: String?
     public var sourcePath: String
 
     public init(id: String, name: String = "", boot: BootConfig? = nil, ignitionID: String? = nil, cloudID: String? = nil, genericID: String? = nil,
-                configDrive: ConfigDriveSpec? = nil, installer: InstallerSpec? = nil, sourcePath: String = "") {
+                configDrive: ConfigDriveSpec? = nil, installer: InstallerSpec? = nil, dhcpBootfile: String? = nil, sourcePath: String = "") {
         self.id = id
         self.name = name
         self.boot = boot
@@ -68,6 +72,7 @@ public struct Profile: Sendable, Equatable {
         self.genericID = genericID
         self.configDrive = configDrive
         self.installer = installer
+        self.dhcpBootfile = dhcpBootfile
         self.sourcePath = sourcePath
     }
 

@@ -90,6 +90,19 @@ public enum ModelDecoder {
             }
             installer = InstallerSpec(baseISO: iso, destinationDevice: device, kernelArguments: fields.stringArray("installer_kargs_append") ?? [])
         }
+        var dhcpBootfile: String?
+        if let bootfile = fields.string("dhcp_bootfile"), !bootfile.isEmpty {
+            if bootfile.hasPrefix("http://") || bootfile.hasPrefix("https://") {
+                if bootfile.utf8.count > 127 || bootfile.contains(where: { $0.isWhitespace || $0 == "\0" }) {
+                    fields.fail("dhcp_bootfile", "dhcp_bootfile \"\(bootfile)\" must be a URL of at most 127 bytes without spaces")
+                }
+            } else if let problem = IdentifierRules.pathProblem(with: bootfile) {
+                fields.fail("dhcp_bootfile", "dhcp_bootfile \"\(bootfile)\" \(problem)")
+            } else if bootfile.utf8.count > 127 {
+                fields.fail("dhcp_bootfile", "dhcp_bootfile \"\(bootfile)\" is longer than the 127 bytes a DHCP file field holds")
+            }
+            dhcpBootfile = bootfile
+        }
         if let problem = IdentifierRules.problem(with: id) {
             fields.fail("id", "profile id \"\(id)\" \(problem)")
         }
@@ -97,7 +110,7 @@ public enum ModelDecoder {
         let profile = Profile(
             id: id, name: name, boot: boot,
             ignitionID: templateIDs[.ignition], cloudID: templateIDs[.cloud], genericID: templateIDs[.generic],
-            configDrive: configDrive, installer: installer, sourcePath: path)
+            configDrive: configDrive, installer: installer, dhcpBootfile: dhcpBootfile, sourcePath: path)
         return (profile, fields.diagnostics)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KilnCore
+import KilnDHCP
 import KilnHTTP
 import KilnISO
 import KilnLogging
@@ -15,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Reloads the data directory on SIGHUP and within about a second of any change to its files. \
             A broken file is logged with its line and column and the last good version keeps serving.
+            With --dhcp proxy, Kiln also answers network-booting firmware (BIOS, UEFI, UEFI HTTP Boot, iPXE) beside \
+            the site's DHCP server, which keeps handing out addresses; see docs/dhcp.md.
             """
     )
 
@@ -40,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Kiln's URL as machines reach it, written into /netboot.iso images (env KILN_PUBLIC_URL; default http:// and the request's Host).", valueName: "url"))
     var publicURL: String?
+
+    @OptionGroup(title: "proxyDHCP") var dhcp: DHCPFlags
 
     @Flag(name: .long, help: "Serve every TFTP transfer from the listening port instead of one ephemeral port each (for NAT and containers; env KILN_TFTP_SINGLE_PORT=1).")
     var tftpSinglePort = false
@@ -80,12 +85,46 @@ struct ServeCommand: AsyncParsableCommand {
                                  publicURL: publicURL.isEmpty ? nil : publicURL),
             logger: logger)
         var services: [any Service] = []
-        if let tftp = try tftpConfiguration(assetsPath: assetsPath) {
+        let tftp = try tftpConfiguration(assetsPath: assetsPath)
+        if let tftp {
             services.append(TFTPServer(configuration: tftp, logger: logger, registry: server.metrics.registry))
         } else {
             logger.info("tftp disabled")
         }
+        if try dhcp.isOn {
+            // Bound before anything serves: a taken port stops Kiln here.
+            let proxy = try await dhcpServer(listen: listen, publicURL: publicURL.isEmpty ? nil : publicURL, tftp: tftp,
+                                             assetsPath: assetsPath, server: server, logger: logger)
+            services.append(proxy)
+        }
         try await server.run(alongside: services)
+    }
+
+    private func dhcpServer(listen: ListenAddress, publicURL: String?, tftp: TFTPServer.Configuration?, assetsPath: String,
+                            server: KilnServer, logger: Logger) async throws -> DHCPServer {
+        let (interface, address) = try dhcp.rackInterface()
+        let (dhcpPort, pxePort) = try dhcp.listenPorts()
+        let httpHost = ["0.0.0.0", "::", ""].contains(listen.host) ? address.description : listen.host
+        let httpBase = publicURL ?? "http://\(httpHost):\(listen.port)"
+        if let tftp {
+            if tftp.port != 69 {
+                logger.warning("dhcp: firmware fetches its first stage from TFTP port 69, but Kiln's TFTP listens on \(tftp.host):\(tftp.port); use --tftp-address 0.0.0.0:69")
+            }
+        } else {
+            logger.warning("dhcp: TFTP is off, so PXE firmware cannot fetch its first stage; only iPXE and UEFI HTTP Boot clients can boot")
+        }
+        let configuration = DHCPServer.Configuration(
+            interface: interface, dhcpPort: dhcpPort, pxePort: pxePort,
+            responder: .init(serverAddress: address, httpBase: httpBase, bootfiles: try dhcp.parsedBootfiles(),
+                             efiPolicy: try dhcp.parsedPolicy(), firstStageExists: firstStageFinder(root: tftp?.root ?? assetsPath)))
+        let store = server.store
+        do {
+            return try await DHCPServer.bind(configuration, catalog: { store.current?.catalog }, logger: logger,
+                                             registry: server.metrics.registry)
+        } catch {
+            printError("kiln serve: \(error)")
+            throw ExitCode(1)
+        }
     }
 
     private func tftpConfiguration(assetsPath: String) throws -> TFTPServer.Configuration? {
