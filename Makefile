@@ -17,9 +17,9 @@ RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe isolinux syslinux-
 # own readers; the network-boot CD's loaders and QEMU to boot it.
 ISO_PACKAGES   := util-linux genisoimage xorriso cloud-init isolinux syslinux-common ipxe qemu-system-x86 xz-utils cpio
 TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition $(ISO_PACKAGES)
-# make e2e: QEMU with iPXE ROMs, dnsmasq for DHCP, busybox and cpio for the
+# make e2e: QEMU with iPXE ROMs and OVMF (UEFI), ipxe.efi, dnsmasq as the site DHCP server, busybox and cpio for the
 # guests' initramfs; the guest kernel is downloaded and unpacked by the script.
-E2E_PACKAGES   := qemu-system-x86 ipxe-qemu dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
+E2E_PACKAGES   := qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
 BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
@@ -71,6 +71,7 @@ run: assets build
 	@echo "  curl -o /tmp/node1.iso 'http://$(HTTP_ADDRESS)/configdrive.iso?mac=52:54:00:12:34:56&format=cidata'"
 	@echo "  curl -o /tmp/boot.iso http://$(HTTP_ADDRESS)/netboot.iso          # a CD that network-boots into Kiln"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln match --data-path $(DATA_PATH) mac=52:54:00:12:34:56"
+	@echo "  $$($(SWIFT) build --show-bin-path)/kiln dhcp explain --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) mac=52:54:00:12:34:56 arch=7   # what proxyDHCP would offer a UEFI machine"
 	@echo
 	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS) --tftp-address $(TFTP_ADDRESS)
 
@@ -100,6 +101,7 @@ bench:
 	$(SWIFT) build -c release --product kiln
 	$(SWIFT) build -c release --product TFTPDecoderFuzz
 	$(SWIFT) build -c release --product ConfigDriveBench
+	$(SWIFT) build -c release --product DHCPFuzz
 	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	python3 scripts/bench_tftp.py "$$($(SWIFT) build -c release --show-bin-path)/kiln"
@@ -107,6 +109,8 @@ bench:
 	bash scripts/bench_ignition.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	"$$($(SWIFT) build -c release --show-bin-path)/TFTPDecoderFuzz" 1000000
+	@echo
+	"$$($(SWIFT) build -c release --show-bin-path)/DHCPFuzz" 1000000
 	@echo
 	bash scripts/bench_iso.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln" "$$($(SWIFT) build -c release --show-bin-path)/ConfigDriveBench"
 	@echo

@@ -269,6 +269,52 @@ else
     failed=$((failed + 1)); echo "FAIL qemu-system-x86_64 is not installed: make test installs qemu-system-x86"
 fi
 
+
+# --- proxyDHCP --------------------------------------------------------------------
+head -c 4096 /dev/urandom >"$WORK/assets/ipxe/ipxe.efi"
+cp -r "$ROOT/profiles" "$WORK/dhcpdata"  # the example data as shipped; earlier checks broke $WORK/data on purpose
+check "kiln dhcp explain: x86-64 UEFI gets ipxe.efi" \
+    contains "file:    ipxe.efi" "$KILN" dhcp explain --data-path "$WORK/dhcpdata" --assets-path "$WORK/assets" mac=52:54:00:12:34:56 arch=7
+check "kiln dhcp explain: a BIOS ROM is told to skip discovery" \
+    contains "option 43: 6 1 8 255" "$KILN" dhcp explain --data-path "$WORK/dhcpdata" --assets-path "$WORK/assets" mac=52:54:00:12:34:56 arch=0
+check "kiln dhcp explain: iPXE gets the boot script, not another iPXE" \
+    contains "file:    http://192.0.2.1:8080/boot.ipxe" "$KILN" dhcp explain --data-path "$WORK/dhcpdata" mac=52:54:00:12:34:56 arch=7 user-class=iPXE
+check "kiln dhcp explain: UEFI HTTP Boot gets an absolute URL" \
+    contains "file:    http://192.0.2.1:8080/assets/ipxe/ipxe.efi" "$KILN" dhcp explain --data-path "$WORK/dhcpdata" --assets-path "$WORK/assets" \
+    mac=52:54:00:12:34:56 arch=16 vendor-class=HTTPClient:Arch:00016:UNDI:003000
+check "kiln dhcp explain exits 1 for a machine no group selects" exit_is 1 "$KILN" dhcp explain --data-path "$WORK/nodefault" mac=52:54:00:00:00:01
+check "and says why" contains "answer:  none: no group" "$KILN" dhcp explain --data-path "$WORK/nodefault" mac=52:54:00:00:00:01
+check "kiln dhcp explain refuses a bad key" contains "unknown key \"color\"" "$KILN" dhcp explain --data-path "$WORK/dhcpdata" mac=52:54:00:12:34:56 color=red
+check "serve refuses a bad --dhcp mode" contains "is not off or proxy" "$KILN" serve --data-path "$WORK/dhcpdata" --dhcp maybe
+check "serve refuses a malformed --dhcp-bootfile" contains "is not ARCH=FILE" "$KILN" serve --data-path "$WORK/dhcpdata" --dhcp proxy --dhcp-interface lo --dhcp-bootfile snponly.efi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "skip live proxyDHCP checks: binding to an interface needs root"
+else
+    DHCP_PORT=$(free_port)
+    PXE_PORT=$(free_port)
+    DHCP_HTTP=$(free_port)
+    "$KILN" serve --data-path "$WORK/dhcpdata" --assets-path "$WORK/assets" --address "127.0.0.1:$DHCP_HTTP" --tftp-address '' \
+        --dhcp proxy --dhcp-interface lo --dhcp-server-address 127.0.0.1 --dhcp-ports "$DHCP_PORT,$PXE_PORT" >"$WORK/dhcp.log" 2>&1 &
+    DHCP_PID=$!
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$DHCP_HTTP/healthz" >/dev/null && break; sleep 0.1; done
+    check "proxyDHCP ACKs an EDK2 REQUEST on its PXE port with ipxe.efi" \
+        contains "op=2 type=5 file=ipxe.efi server=127.0.0.1 class=PXEClient" python3 "$ROOT/scripts/dhcp-probe.py" 127.0.0.1 "$PXE_PORT" uefi-request
+    check "and logs what it offered" log_has "dhcp: ACK to mac=52:54:00:12:34:56 arch=7 vendor_class=PXEClient:Arch:00007:UNDI:003000 user_class=- REQUEST port=4011: file=ipxe.efi" "$WORK/dhcp.log"
+    check "ordinary DHCP gets no answer" contains "no answer" python3 "$ROOT/scripts/dhcp-probe.py" 127.0.0.1 "$DHCP_PORT" ordinary 1
+    check "DHCP packets are counted in /metrics" \
+        contains 'kiln_dhcp_packets_total{type="REQUEST",result="ack"} 1' curl -sf "http://127.0.0.1:$DHCP_HTTP/metrics"
+    check "and so are the ones left alone" \
+        contains 'kiln_dhcp_packets_total{type="other",result="ignored"} 1' curl -sf "http://127.0.0.1:$DHCP_HTTP/metrics"
+    # A second proxy on the same ports must refuse to start, naming the port.
+    check "serve exits 1 when the DHCP port is taken" exit_is 1 timeout 20 "$KILN" serve --data-path "$WORK/dhcpdata" --address "127.0.0.1:$(free_port)" \
+        --tftp-address '' --dhcp proxy --dhcp-interface lo --dhcp-server-address 127.0.0.1 --dhcp-ports "$DHCP_PORT,$PXE_PORT"
+    check "and says which port and what to do" contains "dhcp: UDP port $DHCP_PORT is already in use on this host" \
+        timeout 20 "$KILN" serve --data-path "$WORK/dhcpdata" --address "127.0.0.1:$(free_port)" \
+        --tftp-address '' --dhcp proxy --dhcp-interface lo --dhcp-server-address 127.0.0.1 --dhcp-ports "$DHCP_PORT,$PXE_PORT"
+    kill "$DHCP_PID" 2>/dev/null; wait "$DHCP_PID" 2>/dev/null
+fi
+
 echo
 echo "peer-checks: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
