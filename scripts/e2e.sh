@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # make e2e: virtual machines network-boot through Kiln the way a rack does.
 #
-# A network namespace holds a bridge with one tap per guest. Inside it run
-# dnsmasq as the DHCP server only (--port=0, no DNS, no TFTP) and `kiln serve`
-# (HTTP and TFTP on the bridge address). QEMU guests (software emulation: iPXE
-# hangs under KVM on these machines) boot from their virtio NIC, whose option
-# ROM is iPXE:
-#   DHCP (dnsmasq) -> first stage over TFTP from Kiln, or an HTTP URL
-#   -> /boot.ipxe -> /ipxe matched by MAC -> kernel and initramfs from /assets
-#   -> the initramfs (busybox, built here) brings up virtio-net with udhcpc,
-#      fetches the Ignition URL from its kernel command line, prints the config
-#      between markers on the serial console and powers off.
-# Two guests must boot their own profiles and print exactly what
-# `kiln render ignition` gives for their MAC. Three more are broken on purpose
-# (a TFTP file that does not exist, a MAC no group matches, an Ignition
-# template that fails) and must fail at that stage, with a message naming it.
-# Everything is bounded in time and removed on every exit path.
+# Two network namespaces. The rack: a bridge with one tap per guest, where
+# `kiln serve --dhcp proxy` runs (HTTP, TFTP on port 69, proxyDHCP on 67 and
+# 4011). The site: a separate host linked to the rack's bridge by a veth
+# pair, running dnsmasq as the site's DHCP server with addresses only: no
+# boot file, no PXE service, no TFTP. Only Kiln's proxyDHCP answers tell the
+# firmware what to boot. QEMU guests run under software emulation (iPXE
+# hangs under KVM on these machines):
+#   SeaBIOS with the iPXE NIC ROM: iPXE is told http://kiln/boot.ipxe at once;
+#   OVMF (UEFI) with no NIC ROM: EDK2's own PXE client takes Kiln's offer,
+#     asks again on port 4011, fetches ipxe.efi over TFTP, which chains on;
+#   OVMF with its PXE turned off: UEFI HTTP Boot fetches ipxe.efi from
+#     /assets over HTTP;
+# then /boot.ipxe -> /ipxe matched by MAC -> kernel and initramfs from
+# /assets -> the initramfs (busybox, built here) brings up virtio-net with
+# udhcpc, fetches the Ignition URL from its kernel command line, prints the
+# config between markers on the serial console and powers off.
+# The booting guests must print exactly what `kiln render ignition` gives
+# for their MAC. Three more are broken on purpose (a first stage that does
+# not exist, a MAC no group matches in a catalog without a default group,
+# an Ignition template that fails) and must fail at that stage, with a
+# message naming it. Everything is bounded in time and removed on every
+# exit path.
 set -uo pipefail
 KILN=$(realpath "${1:?usage: e2e.sh path/to/kiln}")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +32,9 @@ GUEST_SECONDS=${E2E_GUEST_SECONDS:-240}
 CACHE="$ROOT/.build/e2e-cache"
 WORK=$(mktemp -d /tmp/kiln-e2e.XXXXXX)
 NS="kiln-e2e-$$"
+SITE_NS="kiln-e2e-site-$$"
 SERVER=10.33.0.1
+SITE=10.33.0.2
 STARTED=$(date +%s.%N)
 PIDS=()
 
@@ -38,8 +47,10 @@ cleanup() {
     # Whatever still runs in the namespace (a process that outlived its
     # parent) goes too, or the namespace would live on with it.
     ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns pids "$SITE_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
     ip netns del "$NS" 2>/dev/null
+    ip netns del "$SITE_NS" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -49,6 +60,11 @@ for tool in qemu-system-x86_64 dnsmasq busybox cpio gzip ip dpkg-deb apt-get; do
     command -v "$tool" >/dev/null || fail "setup: $tool is not installed (make e2e installs it)"
 done
 [ -e /dev/net/tun ] || fail "setup: /dev/net/tun is missing"
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+for file in "$OVMF_CODE" "$OVMF_VARS" /usr/lib/ipxe/ipxe.efi; do
+    [ -f "$file" ] || fail "setup: $file is missing (make e2e installs ovmf and ipxe)"
+done
 
 # --- The guest's kernel: Debian's cloud kernel, unpacked, not installed. -----
 mkdir -p "$CACHE"
@@ -125,22 +141,26 @@ exit 0
 DHCP
 chmod +x "$WORK/initramfs/init" "$WORK/initramfs/etc/udhcpc.sh"
 (cd "$WORK/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/assets/initramfs.gz" || fail "setup: building the initramfs failed"
-printf '#!ipxe\n# The first stage, fetched from Kiln over TFTP.\nchain http://%s:8080/boot.ipxe\n' "$SERVER" >"$WORK/assets/kiln-e2e.ipxe"
+mkdir -p "$WORK/assets/ipxe"
+cp /usr/lib/ipxe/ipxe.efi "$WORK/assets/ipxe/ipxe.efi"
 say "assets: vmlinuz $(stat -c %s "$WORK/assets/vmlinuz") bytes, initramfs $(stat -c %s "$WORK/assets/initramfs.gz") bytes (busybox and 8 virtio modules)"
 
 # --- Data: two machines with their own profiles, and broken ones. -------------
 mkdir -p "$WORK/data"/{groups,profiles,ignition}
-profile() {  # profile ID IGNITION
+# initrd= names the initrd for the kernel's EFI stub, which loads it from
+# ipxe.efi's virtual file system under UEFI; BIOS boots ignore it.
+profile() {  # profile ID IGNITION [EXTRA-JSON-FIELDS]
     cat >"$WORK/data/profiles/$1.json" <<JSON
 {"id": "$1", "boot": {"kernel": "/assets/vmlinuz", "initrd": ["/assets/initramfs.gz"],
-  "args": ["console=ttyS0", "loglevel=1", "panic=-1", "kiln.profile=$1", "kiln.ignition=http://$SERVER:8080/ignition?mac=\${mac:hexhyp}"]},
- "ignition_id": "$2"}
+  "args": ["initrd=initramfs.gz", "console=ttyS0", "loglevel=1", "panic=-1", "kiln.profile=$1", "kiln.ignition=http://$SERVER:8080/ignition?mac=\${mac:hexhyp}"]},
+ "ignition_id": "$2"${3:+, $3}}
 JSON
 }
 group() { echo "{\"id\": \"$1\", \"profile\": \"$2\", \"selector\": {\"mac\": \"$3\"}, \"metadata\": {\"hostname\": \"$1.rack.example\"}}" >"$WORK/data/groups/$1.json"; }
 profile e2e-worker worker.yaml
 profile e2e-storage storage.yaml
 profile e2e-broken broken.yaml
+profile e2e-missing worker.yaml '"dhcp_bootfile": "no-such-first-stage.efi"'
 cat >"$WORK/data/ignition/worker.yaml" <<'YAML'
 variant: fcos
 version: 1.5.0
@@ -173,82 +193,114 @@ storage:
 YAML
 printf 'variant: fcos\nversion: 1.5.0\nstorage:\n  files:\n    - path: /etc/{{.no_such_key}}\n' >"$WORK/data/ignition/broken.yaml"
 
-# name MAC address first-stage expected-profile expected-failure-stage
+# name MAC address firmware expected-profile expected-failure-stage
+# firmware: bios (SeaBIOS, iPXE NIC ROM), uefi (OVMF's own PXE), http (OVMF's
+# UEFI HTTP Boot). The site's dnsmasq gives each its address, nothing else.
 GUESTS="
-worker  52:54:00:e2:e0:0a 10.33.0.10 tftp e2e-worker  -
-storage 52:54:00:e2:e0:0b 10.33.0.11 http e2e-storage -
-notftp  52:54:00:e2:e0:0c 10.33.0.12 missing -        tftp
-nogroup 52:54:00:e2:e0:0d 10.33.0.13 tftp -           ipxe
-badign  52:54:00:e2:e0:0e 10.33.0.14 http e2e-broken  ignition
+worker   52:54:00:e2:e0:0a 10.33.0.10 bios e2e-worker  -
+uefi     52:54:00:e2:e0:0b 10.33.0.11 uefi e2e-storage -
+httpboot 52:54:00:e2:e0:0f 10.33.0.15 http e2e-worker  -
+notftp   52:54:00:e2:e0:0c 10.33.0.12 uefi e2e-missing tftp
+nogroup  52:54:00:e2:e0:0d 10.33.0.13 bios -           proxy
+badign   52:54:00:e2:e0:0e 10.33.0.14 bios e2e-broken  ignition
 "
+GUEST_COUNT=$(grep -c . <<<"$GUESTS")
 group worker e2e-worker 52:54:00:e2:e0:0a
-group storage e2e-storage 52:54:00:e2:e0:0b
-group notftp e2e-worker 52:54:00:e2:e0:0c
+group uefi e2e-storage 52:54:00:e2:e0:0b
+group httpboot e2e-worker 52:54:00:e2:e0:0f
+group notftp e2e-missing 52:54:00:e2:e0:0c
 group badign e2e-broken 52:54:00:e2:e0:0e
 "$KILN" validate --data-path "$WORK/data" >/dev/null || fail "setup: the test's data directory does not validate"
 
 # --- The network: a namespace with a bridge, a tap per guest. -----------------
 ip netns add "$NS" || fail "network: cannot create namespace $NS"
+ip netns add "$SITE_NS" || fail "network: cannot create namespace $SITE_NS"
 in_ns() { ip netns exec "$NS" "$@"; }
+in_site() { ip netns exec "$SITE_NS" "$@"; }
 in_ns ip link set lo up
 in_ns ip link add br0 type bridge
 in_ns ip addr add "$SERVER/24" dev br0
 in_ns ip link set br0 up
-while read -r name mac address first profile failure; do
+# The site's DHCP server is another host on the rack's network.
+in_ns ip link add veth-rack type veth peer name veth-site netns "$SITE_NS"
+in_ns ip link set veth-rack master br0
+in_ns ip link set veth-rack up
+in_site ip link set lo up
+in_site ip addr add "$SITE/24" dev veth-site
+in_site ip link set veth-site up
+while read -r name mac address firmware profile failure; do
     [ -n "$name" ] || continue
     in_ns ip tuntap add dev "tap-$name" mode tap
     in_ns ip link set "tap-$name" master br0
     in_ns ip link set "tap-$name" up
 done <<<"$GUESTS"
-say "network: namespace $NS, bridge br0 $SERVER/24, 5 taps"
+say "network: rack namespace $NS (bridge br0 $SERVER/24, $GUEST_COUNT taps), site namespace $SITE_NS ($SITE/24 on a veth into br0)"
 
-ip netns exec "$NS" "$KILN" serve --data-path "$WORK/data" --assets-path "$WORK/assets" --address "$SERVER:8080" --tftp-address "$SERVER:69" >"$WORK/kiln.log" 2>&1 &
+ip netns exec "$NS" "$KILN" serve --data-path "$WORK/data" --assets-path "$WORK/assets" --address "$SERVER:8080" --tftp-address "$SERVER:69" \
+    --dhcp proxy --dhcp-interface br0 >"$WORK/kiln.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null || { cat "$WORK/kiln.log"; fail "kiln: did not start"; }
-say "kiln: serving HTTP on $SERVER:8080 and TFTP on $SERVER:69"
+grep -q "dhcp proxy listening" "$WORK/kiln.log" || { cat "$WORK/kiln.log"; fail "kiln: proxyDHCP is not listening"; }
+say "kiln: serving HTTP on $SERVER:8080, TFTP on $SERVER:69, proxyDHCP on br0 (67 and 4011)"
 
-DNSMASQ_ARGS=(--no-daemon --port=0 --interface=br0 --bind-interfaces --except-interface=lo --user=root
+DNSMASQ_ARGS=(--no-daemon --port=0 --interface=veth-site --bind-interfaces --except-interface=lo --user=root
     --dhcp-range=10.33.0.100,10.33.0.150,255.255.255.0,1h --dhcp-leasefile="$WORK/leases" --pid-file="$WORK/dnsmasq.pid"
     --log-dhcp --log-facility=-)
-while read -r name mac address first profile failure; do
+while read -r name mac address firmware profile failure; do
     [ -n "$name" ] || continue
-    DNSMASQ_ARGS+=(--dhcp-host="$mac,$address,set:$name")
-    case "$first" in
-        tftp) DNSMASQ_ARGS+=(--dhcp-boot="tag:$name,kiln-e2e.ipxe,,$SERVER") ;;
-        missing) DNSMASQ_ARGS+=(--dhcp-boot="tag:$name,no-such-first-stage.ipxe,,$SERVER") ;;
-        http) DNSMASQ_ARGS+=(--dhcp-boot="tag:$name,http://$SERVER:8080/boot.ipxe") ;;
-    esac
+    # An address per MAC, so the logs can be read by address; nothing about booting.
+    DNSMASQ_ARGS+=(--dhcp-host="$mac,$address")
 done <<<"$GUESTS"
-ip netns exec "$NS" dnsmasq "${DNSMASQ_ARGS[@]}" >"$WORK/dnsmasq.log" 2>&1 &
+ip netns exec "$SITE_NS" dnsmasq "${DNSMASQ_ARGS[@]}" >"$WORK/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 sleep 0.5
 kill -0 "${PIDS[-1]}" 2>/dev/null || { cat "$WORK/dnsmasq.log"; fail "dnsmasq: did not start"; }
-say "dnsmasq: DHCP only on br0, PXE clients pointed at Kiln"
+grep -qE "dhcp-boot|pxe-service|enable-tftp" <<<"${DNSMASQ_ARGS[*]}" && fail "setup: the site's DHCP server must carry no boot options"
+say "dnsmasq: the site's DHCP server on $SITE, addresses only (no boot file, no PXE service, no TFTP)"
 
 # --- Boot. -------------------------------------------------------------------
 declare -A QEMU STAGE DONE RESULT BEGAN EXITED
-while read -r name mac address first profile failure; do
+while read -r name mac address firmware profile failure; do
     [ -n "$name" ] || continue
-    ip netns exec "$NS" qemu-system-x86_64 -machine pc,accel=tcg -m 256 -smp 1 -display none -monitor none -no-reboot \
+    case "$firmware" in
+        bios) FIRMWARE=(-machine pc,accel=tcg)
+              NIC="virtio-net-pci,netdev=n0,mac=$mac,bootindex=1" ;;
+        uefi|http)
+              # romfile= leaves the NIC without iPXE: EDK2's own network stack boots.
+              cp "$OVMF_VARS" "$WORK/$name.vars"
+              FIRMWARE=(-machine q35,accel=tcg -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+                        -drive "if=pflash,format=raw,unit=1,file=$WORK/$name.vars")
+              NIC="virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=1"
+              if [ "$firmware" = http ]; then
+                  FIRMWARE+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n)
+              fi ;;
+    esac
+    ip netns exec "$NS" qemu-system-x86_64 "${FIRMWARE[@]}" -m 256 -smp 1 -display none -monitor none -no-reboot \
         -serial "file:$WORK/$name.serial" \
         -netdev "tap,id=n0,ifname=tap-$name,script=no,downscript=no" \
-        -device "virtio-net-pci,netdev=n0,mac=$mac,bootindex=1" >"$WORK/$name.qemu" 2>&1 &
+        -device "$NIC" >"$WORK/$name.qemu" 2>&1 &
     QEMU[$name]=$!
     PIDS+=($!)
     BEGAN[$name]=$(date +%s)
     STAGE[$name]=""
 done <<<"$GUESTS"
-say "qemu: 5 guests powered on"
+say "qemu: $GUEST_COUNT guests powered on"
 
 # Stages in order, and the evidence for each.
-stages_for() {  # stages_for FIRST-STAGE
-    if [ "$1" = http ]; then echo "dhcp boot.ipxe ipxe kernel initrd init ignition printed"; else echo "dhcp tftp boot.ipxe ipxe kernel initrd init ignition printed"; fi
+stages_for() {  # stages_for FIRMWARE
+    case "$1" in
+        bios) echo "dhcp proxy boot.ipxe ipxe kernel initrd init ignition printed" ;;
+        uefi) echo "dhcp proxy tftp boot.ipxe ipxe kernel initrd init ignition printed" ;;
+        http) echo "dhcp proxy ipxe.efi boot.ipxe ipxe kernel initrd init ignition printed" ;;
+    esac
 }
 reached() {  # reached NAME MAC ADDRESS STAGE: 0 when the logs show it
     local name=$1 mac=$2 address=$3
     case "$4" in
-        dhcp) grep -q "DHCPACK(br0) $address $mac" "$WORK/dnsmasq.log" ;;
+        dhcp) grep -q "DHCPACK(veth-site) $address $mac" "$WORK/dnsmasq.log" ;;
+        proxy) grep -qE "dhcp: (OFFER|ACK) to mac=$mac " "$WORK/kiln.log" ;;
+        ipxe.efi) grep -q "GET /assets/ipxe/ipxe.efi status=200.*client=$address$" "$WORK/kiln.log" ;;
         tftp) grep "tftp transfer complete" "$WORK/kiln.log" | grep -q "peer=\[IPv4\]$address/" ;;
         boot.ipxe) grep -q "GET /boot.ipxe status=200.*client=$address$" "$WORK/kiln.log" ;;
         ipxe) grep -q "GET /ipxe status=200 labels=.*mac=$mac.*client=$address$" "$WORK/kiln.log" ;;
@@ -262,7 +314,9 @@ reached() {  # reached NAME MAC ADDRESS STAGE: 0 when the logs show it
 failure_at() {  # failure_at NAME MAC ADDRESS STAGE: prints the reason when the logs show this stage failed
     local name=$1 mac=$2 address=$3 line
     case "$4" in
+        proxy) line=$(grep -E "dhcp: (no group for mac=$mac|mac=$mac .*not answering)" "$WORK/kiln.log" | head -1) ;;
         tftp) line=$(grep -E "tftp (request refused|transfer failed)" "$WORK/kiln.log" | grep "peer=\[IPv4\]$address/" | head -1) ;;
+        ipxe.efi) line=$(grep -E "GET /assets/ipxe/ipxe.efi status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
         boot.ipxe) line=$(grep -E "GET /boot.ipxe status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
         ipxe) line=$(grep -E "GET /ipxe status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
         kernel) line=$(grep -E "GET /assets/vmlinuz status=[45][0-9][0-9].*client=$address$" "$WORK/kiln.log" | head -1) ;;
@@ -276,13 +330,13 @@ failure_at() {  # failure_at NAME MAC ADDRESS STAGE: prints the reason when the 
 }
 
 deadline=$(( $(date +%s) + GUEST_SECONDS ))
-remaining=5
+remaining=$GUEST_COUNT
 while [ "$remaining" -gt 0 ] && [ "$(date +%s)" -lt "$deadline" ]; do
     remaining=0
-    while read -r name mac address first profile failure; do
+    while read -r name mac address firmware profile failure; do
         [ -n "$name" ] || continue
         [ -z "${DONE[$name]:-}" ] || continue
-        for stage in $(stages_for "$first"); do
+        for stage in $(stages_for "$firmware"); do
             case " ${STAGE[$name]} " in *" $stage "*) continue ;; esac
             if reached "$name" "$mac" "$address" "$stage"; then
                 STAGE[$name]="${STAGE[$name]} $stage"
@@ -315,11 +369,11 @@ done
 
 # --- Verdicts. ---------------------------------------------------------------
 failures=0
-while read -r name mac address first profile failure; do
+while read -r name mac address firmware profile failure; do
     [ -n "$name" ] || continue
     if [ -z "${DONE[$name]:-}" ]; then
         next=""
-        for stage in $(stages_for "$first"); do case " ${STAGE[$name]} " in *" $stage "*) ;; *) next=$stage; break ;; esac; done
+        for stage in $(stages_for "$firmware"); do case " ${STAGE[$name]} " in *" $stage "*) ;; *) next=$stage; break ;; esac; done
         RESULT[$name]="failed at stage $next: nothing after $GUEST_SECONDS s"
     fi
     if [ "$failure" = - ]; then
@@ -352,4 +406,4 @@ if [ "$failures" -gt 0 ]; then
     for serial in "$WORK"/*.serial; do echo "--- $(basename "$serial")"; tr -d '\r' <"$serial" | tail -15; done
     fail "$failures guest(s) did not end as expected"
 fi
-say "e2e: 2 guests booted through Kiln, 3 broken guests failed at the stage broken"
+say "e2e: 3 guests (SeaBIOS iPXE, UEFI PXE, UEFI HTTP Boot) booted through Kiln's proxyDHCP, 3 broken guests failed at the stage broken"
