@@ -1,23 +1,13 @@
 import Foundation
 import KilnCore
 import KilnDHCP
+import KilnTestSupport
 
 // make bench: a million (by default) seeded random and mutated packets
 // through the DHCP decoder and the proxyDHCP responder. Any trap ends the
 // run with a crash, so finishing is the result; it prints the time per
 // packet and what the responder decided, and fails if anything that does
 // not decode was answered.
-
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func request(_ options: [(UInt8, [UInt8])]) -> [UInt8] {
     var packet = DHCPPacket(op: .request, transactionID: 7, clientHardware: [0x52, 0x54, 0, 0, 0, 1] + [UInt8](repeating: 0, count: 10),
@@ -35,7 +25,7 @@ let seeds: [[UInt8]] = [
 ]
 
 let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1_000_000 : 1_000_000
-var generator = SplitMix64(state: 20261201)
+var generator = SplitMix64(seed: 20261201)
 let responder = ProxyDHCPResponder(.init(serverAddress: IPv4(10, 0, 0, 1), httpBase: "http://10.0.0.1:8080"))
 let catalog = Catalog(groups: [Group(id: "all", profile: "p")], profiles: [Profile(id: "p")])
 var outcomes: [String: Int] = [:]

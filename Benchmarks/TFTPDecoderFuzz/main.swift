@@ -1,22 +1,12 @@
+import KilnTestSupport
 import KilnTFTP
 
 // make bench: feeds the TFTP decoder and the sender state machine a stream
 // of seeded random inputs (a million by default) and fails loudly if
 // anything traps; prints how many inputs decoded to each packet kind.
 
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 1_000_000 : 1_000_000
-var generator = SplitMix64(state: 20261121)
+var generator = SplitMix64(seed: 20261121)
 var kinds: [String: Int] = [:]
 let fragments: [[UInt8]] = [
     Array("octet".utf8), Array("netascii".utf8), Array("blksize".utf8), Array("tsize".utf8), Array("windowsize".utf8),

@@ -4,36 +4,13 @@ import KilnCore
 import KilnDHCP
 import NIOCore
 
-/// proxyDHCP's flags, shared by `serve` and `dhcp explain`.
-struct DHCPFlags: ParsableArguments {
-    @Option(name: .customLong("dhcp"), help: ArgumentHelp("off or proxy: answer boot clients beside the site's DHCP server on UDP 67 and 4011 (env KILN_DHCP; default off).", valueName: "mode"))
-    var mode: String?
-
-    @Option(name: .customLong("dhcp-interface"), help: ArgumentHelp("The interface the rack is on (env KILN_DHCP_INTERFACE); required when the host has several.", valueName: "name"))
-    var interface: String?
-
-    @Option(name: .customLong("dhcp-server-address"), help: ArgumentHelp("The IPv4 address machines reach Kiln at, sent as siaddr and option 54 (env KILN_DHCP_SERVER_ADDRESS; default the interface's address).", valueName: "ipv4"))
-    var serverAddress: String?
-
+/// How first stages are chosen: the flags `serve` and `dhcp explain` share.
+struct DHCPAnswerFlags: ParsableArguments {
     @Option(name: .customLong("dhcp-bootfile"), help: ArgumentHelp("Replace the first stage for one architecture, e.g. 7=snponly.efi (repeatable; env KILN_DHCP_BOOTFILE, comma-separated).", valueName: "arch=file"))
     var bootfiles: [String] = []
 
     @Option(name: .customLong("dhcp-efi-policy"), help: ArgumentHelp("offer: EFI PXE clients get their file in the port-67 offer and on 4011; 4011: only on 4011 (env KILN_DHCP_EFI_POLICY; default offer).", valueName: "policy"))
     var efiPolicy: String?
-
-    @Option(name: .customLong("dhcp-ports"), help: .hidden)
-    var ports: String?
-
-    var isOn: Bool {
-        get throws {
-            let text = Environment.value(mode, "KILN_DHCP", default: "off").lowercased()
-            switch text {
-            case "off", "": return false
-            case "proxy": return true
-            default: throw ValidationError("--dhcp \"\(text)\" is not off or proxy")
-            }
-        }
-    }
 
     func parsedBootfiles() throws -> [UInt16: String] {
         var words = bootfiles
@@ -60,6 +37,34 @@ struct DHCPFlags: ParsableArguments {
             throw ValidationError("--dhcp-efi-policy \"\(text)\" is not offer or 4011")
         }
         return policy
+    }
+}
+
+/// proxyDHCP's flags for `serve`.
+struct DHCPFlags: ParsableArguments {
+    @Option(name: .customLong("dhcp"), help: ArgumentHelp("off or proxy: answer boot clients beside the site's DHCP server on UDP 67 and 4011 (env KILN_DHCP; default off).", valueName: "mode"))
+    var mode: String?
+
+    @Option(name: .customLong("dhcp-interface"), help: ArgumentHelp("The interface the rack is on (env KILN_DHCP_INTERFACE); required when the host has several.", valueName: "name"))
+    var interface: String?
+
+    @Option(name: .customLong("dhcp-server-address"), help: ArgumentHelp("The IPv4 address machines reach Kiln at, sent as siaddr and option 54 (env KILN_DHCP_SERVER_ADDRESS; default the interface's address).", valueName: "ipv4"))
+    var serverAddress: String?
+
+    @OptionGroup var answers: DHCPAnswerFlags
+
+    @Option(name: .customLong("dhcp-ports"), help: .hidden)
+    var ports: String?
+
+    var isOn: Bool {
+        get throws {
+            let text = Environment.value(mode, "KILN_DHCP", default: "off").lowercased()
+            switch text {
+            case "off", "": return false
+            case "proxy": return true
+            default: throw ValidationError("--dhcp \"\(text)\" is not off or proxy")
+            }
+        }
     }
 
     /// The interface and its address: named, or the only one the host has.
@@ -148,11 +153,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("http-base"), help: ArgumentHelp("Kiln's HTTP URL as machines reach it (default http://<server address>:8080).", valueName: "url"))
     var httpBase: String?
 
-    @Option(name: .customLong("dhcp-bootfile"), help: ArgumentHelp("As for kiln serve: ARCH=FILE (repeatable).", valueName: "arch=file"))
-    var bootfiles: [String] = []
-
-    @Option(name: .customLong("dhcp-efi-policy"), help: ArgumentHelp("offer or 4011, as for kiln serve.", valueName: "policy"))
-    var efiPolicy: String?
+    @OptionGroup var answers: DHCPAnswerFlags
 
     @Option(name: .long, help: ArgumentHelp("As for kiln serve (env KILN_ASSETS_PATH; default <data-path>/assets).", valueName: "dir"))
     var assetsPath: String?
@@ -207,10 +208,9 @@ struct ExplainCommand: ParsableCommand {
         var packet = DHCPPacket(op: .request, transactionID: 1, clientHardware: mac.bytes + [UInt8](repeating: 0, count: 10), options: options)
         packet.flags = 0x8000
 
-        let flags = try DHCPFlags.parse(bootfiles.map { "--dhcp-bootfile=\($0)" } + (efiPolicy.map { ["--dhcp-efi-policy=\($0)"] } ?? []))
         let responder = ProxyDHCPResponder(.init(
-            serverAddress: server, httpBase: httpBase ?? "http://\(server):8080", bootfiles: try flags.parsedBootfiles(),
-            efiPolicy: try flags.parsedPolicy(), firstStageExists: firstStageFinder(root: resolvedTFTPRoot)))
+            serverAddress: server, httpBase: httpBase ?? "http://\(server):8080", bootfiles: try answers.parsedBootfiles(),
+            efiPolicy: try answers.parsedPolicy(), firstStageExists: firstStageFinder(root: resolvedTFTPRoot)))
         guard let catalog = try loadOrExit(data).catalog else { throw ExitCode(2) }
         print("request: \(message) on port \(port.rawValue) from mac=\(mac) arch=\(arch) (\(FirmwareArchitecture(arch).name)) vendor-class=\(options[DHCPOption.vendorClass].map { String(decoding: $0, as: UTF8.self) } ?? "") user-class=\(fields["user-class"] ?? "-")")
         switch responder.respond(to: packet.encode(), on: port, catalog: catalog) {

@@ -297,7 +297,11 @@ struct TFTPServerTests {
     }
 
     @Test func optionsDeclinedWithErrorEightEndTheTransferQuietly() async throws {
-        try await withTFTPServer(prepare: { try await writeRandomFile($0 + "/f", size: 2000, seed: 1) }) { server in
+        // A 2 s timeout: on a busy machine the client's ERROR can take longer
+        // than the usual 200 ms to arrive, and a retransmitted OACK before it
+        // would be correct, not the failure this test looks for.
+        try await withTFTPServer(limits: TFTPLimits(defaultTimeout: .seconds(2)),
+                                 prepare: { try await writeRandomFile($0 + "/f", size: 2000, seed: 1) }) { server in
             let client = UDPTestSocket(receiveTimeout: .seconds(1))
             client.send(TFTPPacket.readRequest(TFTPRequest(filename: "f", mode: "octet", options: [TFTPOption("blksize", "1024"), TFTPOption("tsize", "0")])).encoded(), toPort: server.port)
             guard let oack = await client.receivePacket() else {
@@ -306,7 +310,7 @@ struct TFTPServerTests {
             }
             #expect(oack.packet == .optionAck([TFTPOption("blksize", "1024"), TFTPOption("tsize", "2000")]))
             client.send(TFTPPacket.error(code: .optionNegotiation, message: "no thanks").encoded(), toPort: oack.port)
-            // No retransmitted OACK follows (the timeout here is 200 ms).
+            // No retransmitted OACK follows within the client's 1 s wait.
             #expect(await client.receive() == nil)
             #expect(server.metric("kiln_tftp_transfers_completed_total") == 0)
             #expect(server.metric("kiln_tftp_transfers_failed_total") == 1)
