@@ -10,8 +10,8 @@ DATA_PATH ?= profiles
 ASSETS_PATH ?= assets
 
 # zlib gzips embedded Butane contents, libarchive writes ISO images;
-# pkg-config finds both for SwiftPM.
-BUILD_PACKAGES := zlib1g-dev libarchive-dev pkg-config
+# SQLite keeps the inventory (GRDB links the system's); pkg-config finds them for SwiftPM.
+BUILD_PACKAGES := zlib1g-dev libarchive-dev libsqlite3-dev pkg-config
 RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe isolinux syslinux-common
 # ISO read-back: blkid (util-linux), isoinfo (genisoimage), xorriso, cloud-init's
 # own readers; the network-boot CD's loaders and QEMU to boot it.

@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -94,6 +95,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KilnInventory",
+            dependencies: [
+                "KilnCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "KilnLogging",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
@@ -125,6 +138,7 @@ let package = Package(
                 "KilnCore",
                 "KilnDHCP",
                 "KilnHTTP",
+                "KilnInventory",
                 "KilnIgnition",
                 "KilnISO",
                 "KilnLogging",
@@ -138,13 +152,13 @@ let package = Package(
         ),
         .executableTarget(
             name: "TFTPDecoderFuzz",
-            dependencies: ["KilnTFTP"],
+            dependencies: ["KilnTFTP", "KilnTestSupport"],
             path: "Benchmarks/TFTPDecoderFuzz",
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "DHCPFuzz",
-            dependencies: ["KilnDHCP", "KilnCore"],
+            dependencies: ["KilnDHCP", "KilnCore", "KilnTestSupport"],
             path: "Benchmarks/DHCPFuzz",
             swiftSettings: strictSettings
         ),
@@ -202,7 +216,12 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnDHCPTests",
-            dependencies: ["KilnDHCP", "KilnCore"],
+            dependencies: ["KilnDHCP", "KilnCore", "KilnTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnInventoryTests",
+            dependencies: ["KilnInventory", "KilnCore", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

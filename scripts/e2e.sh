@@ -241,6 +241,8 @@ ip netns exec "$NS" "$KILN" serve --data-path "$WORK/data" --assets-path "$WORK/
 PIDS+=($!)
 for _ in $(seq 1 100); do in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null || { cat "$WORK/kiln.log"; fail "kiln: did not start"; }
+# Info lines reach the log within 100 ms: wait a little for this one.
+for _ in $(seq 1 30); do grep -q "dhcp proxy listening" "$WORK/kiln.log" && break; sleep 0.1; done
 grep -q "dhcp proxy listening" "$WORK/kiln.log" || { cat "$WORK/kiln.log"; fail "kiln: proxyDHCP is not listening"; }
 say "kiln: serving HTTP on $SERVER:8080, TFTP on $SERVER:69, proxyDHCP on br0 (67 and 4011)"
 
@@ -400,7 +402,30 @@ while read -r name mac address firmware profile failure; do
     fi
 done <<<"$GUESTS"
 
+# --- The inventory: every machine that asked, and how far it got. -----------
+sleep 0.5  # the recorder writes every 100 ms
+"$KILN" machines --data-path "$WORK/data" >"$WORK/machines.txt" 2>&1 || { cat "$WORK/machines.txt"; fail "kiln machines failed"; }
+expect_stage() {  # expect_stage NAME MAC STAGE [ERROR-TEXT]
+    local row; row=$(grep "^$2 " "$WORK/machines.txt")
+    if [ -z "$row" ]; then
+        say "FAIL $1 ($2): not in kiln machines"; failures=$((failures + 1))
+    elif ! awk -v stage="$3" '{ exit !($2 == stage) }' <<<"$row"; then
+        say "FAIL $1 ($2): kiln machines says stage $(awk '{print $2}' <<<"$row"), expected $3"; failures=$((failures + 1))
+    elif [ -n "${4:-}" ] && ! grep -qF -- "$4" <<<"$row"; then
+        say "FAIL $1 ($2): kiln machines' last error lacks: $4"; failures=$((failures + 1))
+    else
+        say "ok   $1 ($2): kiln machines shows stage $3${4:+ and the error}"
+    fi
+}
+expect_stage worker 52:54:00:e2:e0:0a config
+expect_stage uefi 52:54:00:e2:e0:0b config
+expect_stage httpboot 52:54:00:e2:e0:0f config
+expect_stage nogroup 52:54:00:e2:e0:0d discovered "no group"
+expect_stage badign 52:54:00:e2:e0:0e initrd "map has no entry for key"
+"$KILN" machine --data-path "$WORK/data" 52:54:00:e2:e0:0b | sed 's/^/    /'
+
 if [ "$failures" -gt 0 ]; then
+    echo "--- kiln machines"; cat "$WORK/machines.txt"
     echo "--- kiln log"; tail -40 "$WORK/kiln.log"
     echo "--- dnsmasq log"; tail -20 "$WORK/dnsmasq.log"
     for serial in "$WORK"/*.serial; do echo "--- $(basename "$serial")"; tr -d '\r' <"$serial" | tail -15; done

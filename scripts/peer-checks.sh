@@ -140,6 +140,17 @@ check "TFTP traffic is in /metrics" contains "kiln_tftp_transfers_completed_tota
 check "each request is logged with labels, group, profile and client address" \
     log_has "GET /ipxe status=200 labels=mac=52:54:00:12:34:56 group=node1 profile=flatcar-node1 client=127.0.0.1"
 
+# The inventory: every machine that asked, with its stage and events.
+for _ in $(seq 1 20); do "$KILN" machines --data-path "$WORK/data" 2>/dev/null | grep -q "^52:54:00:12:34:56 " && break; sleep 0.1; done
+check "kiln machines lists the machine that asked, with its group and profile" \
+    contains "node1            flatcar-node1" "$KILN" machines --data-path "$WORK/data"
+check "kiln machine shows its timeline" contains "http ipxe        200 /ipxe" "$KILN" machine --data-path "$WORK/data" 52-54-00-12-34-56
+check "kiln machines --stage filters" exit_is 0 bash -c '! "$0" machines --data-path "$1" --stage kernel | grep -q 52:54:00:12:34:56' "$KILN" "$WORK/data"
+check "kiln machines refuses an unknown stage" contains "is not one of discovered, firmware, ipxe, kernel, initrd, config" "$KILN" machines --data-path "$WORK/data" --stage booted
+check "kiln machine exits 1 for a machine never seen" exit_is 1 "$KILN" machine --data-path "$WORK/data" 52:54:00:00:00:42
+check "kiln machines exits 2 where there is no inventory" exit_is 2 "$KILN" machines --state-path "$WORK/no-state"
+check "inventory writes are counted in /metrics" contains "kiln_inventory_events_written_total" curl -sf "http://127.0.0.1:$PORT/metrics"
+
 # SIGHUP reloads at once (the poller would too, within a second: look for the reason).
 sed -i 's/"flatcar.autologin",/"flatcar.autologin", "reloaded.by=sighup",/' "$WORK/data/profiles/flatcar-node1.json"
 kill -HUP "$SERVER_PID"

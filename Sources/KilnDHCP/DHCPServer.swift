@@ -46,10 +46,12 @@ public final class DHCPServer: Service, Sendable {
     let catalog: @Sendable () -> Catalog?
     let logger: Logger
     let metrics: DHCPMetrics
+    let onDecision: @Sendable (ProxyDHCPResponder.Decision) -> Void
     private let channels: [(ProxyDHCPResponder.Port, Datagrams)]
 
     private init(configuration: Configuration, catalog: @escaping @Sendable () -> Catalog?, logger: Logger, metrics: DHCPMetrics,
-                 channels: [(ProxyDHCPResponder.Port, Datagrams)]) {
+                 onDecision: @escaping @Sendable (ProxyDHCPResponder.Decision) -> Void, channels: [(ProxyDHCPResponder.Port, Datagrams)]) {
+        self.onDecision = onDecision
         self.configuration = configuration
         self.responder = ProxyDHCPResponder(configuration.responder)
         self.catalog = catalog
@@ -59,8 +61,11 @@ public final class DHCPServer: Service, Sendable {
     }
 
     /// Binds both ports or throws naming the one that failed and what to do.
+    /// - Parameter onDecision: told of every answer and every silence to a
+    ///   boot client (the inventory); it must not block.
     public static func bind(_ configuration: Configuration, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
-                            registry: PrometheusCollectorRegistry) async throws -> DHCPServer {
+                            registry: PrometheusCollectorRegistry,
+                            onDecision: @escaping @Sendable (ProxyDHCPResponder.Decision) -> Void = { _ in }) async throws -> DHCPServer {
         var channels: [(ProxyDHCPResponder.Port, Datagrams)] = []
         do {
             for (port, number) in [(ProxyDHCPResponder.Port.dhcp, configuration.dhcpPort), (.pxe, configuration.pxePort)] {
@@ -75,7 +80,7 @@ public final class DHCPServer: Service, Sendable {
             "ports": "\(configuration.dhcpPort),\(configuration.pxePort)", "efi_policy": "\(configuration.responder.efiPolicy.rawValue)",
         ])
         return DHCPServer(configuration: configuration, catalog: catalog, logger: logger, metrics: DHCPMetrics(registry: registry),
-                          channels: channels)
+                          onDecision: onDecision, channels: channels)
     }
 
     private static func bindOne(_ configuration: Configuration, port: Int) async throws -> Datagrams {
@@ -138,6 +143,7 @@ public final class DHCPServer: Service, Sendable {
                 let bytes = Array(envelope.data.readableBytesView)
                 let decision = responder.respond(to: bytes, on: port, catalog: catalog())
                 record(decision, port: port, from: envelope.remoteAddress)
+                if case .silence(_, nil) = decision {} else { onDecision(decision) }
                 guard case .answer(let answer, _) = decision else { continue }
                 let destination: SocketAddress
                 do {

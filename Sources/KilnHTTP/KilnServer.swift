@@ -16,6 +16,8 @@ public struct KilnServer: Sendable {
         public var pollInterval: Duration
         /// Kiln's URL for /netboot.iso images; nil takes each request's Host.
         public var publicURL: String?
+        /// Told of every request's record (the inventory); must not block.
+        public var subscriber: (@Sendable (RequestRecord) -> Void)?
 
         public init(host: String = "127.0.0.1", port: Int = 8080, dataPath: String, assetsPath: String, pollInterval: Duration = .seconds(1),
                     publicURL: String? = nil) {
@@ -29,15 +31,20 @@ public struct KilnServer: Sendable {
     }
 
     public let configuration: Configuration
-    public let store = SnapshotStore<CompiledCatalog>()
-    public let metrics = KilnMetrics()
+    public let store: SnapshotStore<CompiledCatalog>
+    public let metrics: KilnMetrics
     let logger: Logger
 
     /// Where the catalog comes from: the data directory unless given.
     let source: any CatalogSource
 
-    public init(configuration: Configuration, logger: Logger, source: (any CatalogSource)? = nil) {
+    /// - Parameters:
+    ///   - store, metrics: shared with the other listeners (TFTP, DHCP, the inventory).
+    public init(configuration: Configuration, logger: Logger, source: (any CatalogSource)? = nil,
+                store: SnapshotStore<CompiledCatalog> = SnapshotStore(), metrics: KilnMetrics = KilnMetrics()) {
         self.configuration = configuration
+        self.store = store
+        self.metrics = metrics
         self.logger = logger
         self.source = source ?? DataDirectorySource(dataPath: configuration.dataPath, pollInterval: configuration.pollInterval)
     }
@@ -48,7 +55,7 @@ public struct KilnServer: Sendable {
     public func run(alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let reloader = CatalogReloader(source: source, store: store, metrics: metrics, logger: logger)
         let routes = KilnRoutes(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger,
-                                publicURL: configuration.publicURL)
+                                publicURL: configuration.publicURL, subscriber: configuration.subscriber)
         let logger = self.logger
         let app = Application(
             router: routes.makeRouter(),

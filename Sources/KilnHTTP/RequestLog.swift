@@ -1,12 +1,15 @@
 import Logging
 
-/// The one place a finished request is emitted: a log line and the request
-/// metrics. The inventory will subscribe here.
+/// The one place a finished request is emitted: a log line, the request
+/// metrics, and the subscriber (the inventory).
 struct RequestLog: Sendable {
     let logger: Logger
     let metrics: KilnMetrics
+    /// Told of every request (the inventory); must not block.
+    let subscriber: (@Sendable (RequestRecord) -> Void)?
 
     func emit(_ record: RequestRecord) {
+        subscriber?(record)
         metrics.request(endpoint: record.endpoint, status: record.status)
         if let group = record.group { metrics.matched(group: group) }
         let level: Logger.Level = record.status >= 500 ? .error : (record.reason != nil || !record.warnings.isEmpty ? .warning : .info)

@@ -2,6 +2,18 @@ import KilnCore
 import Logging
 import NIOCore
 
+/// A finished or refused transfer, for whoever keeps track of machines.
+public struct TFTPTransferEvent: Sendable {
+    public var file: String
+    public var client: String?
+    public var bytes: Int
+    public var seconds: Double
+    /// nil when the last block was acknowledged.
+    public var reason: String?
+    /// The client ended it (declined the options, or gave up): not a failure of Kiln's.
+    public var clientEnded = false
+}
+
 /// What every handler of one server shares.
 struct TFTPShared: Sendable {
     let root: String?
@@ -11,6 +23,7 @@ struct TFTPShared: Sendable {
     /// Where transfer sockets bind: the listening address with port 0.
     let transferBindAddress: SocketAddress?
     let singlePort: Bool
+    let onTransfer: @Sendable (TFTPTransferEvent) -> Void
 
     func record(_ session: TransferSession, plan: TransferPlan, peer: SocketAddress, outcome: TransferSession.Outcome) {
         record(
@@ -26,15 +39,22 @@ struct TFTPShared: Sendable {
             "blksize": "\(plan.negotiation.blockSize)", "windowsize": "\(plan.negotiation.windowSize)",
             "seconds": "\((seconds * 1000).rounded() / 1000)", "retransmitted_blocks": "\(retransmittedBlocks)",
         ]
+        let finished = { (reason: String?, clientEnded: Bool) in
+            onTransfer(TFTPTransferEvent(file: plan.filename, client: peer.ipAddress, bytes: bytesSent, seconds: seconds, reason: reason,
+                                         clientEnded: clientEnded))
+        }
         switch outcome {
         case .completed:
+            finished(nil, false)
             metrics.completed.increment()
             logger.info("tftp transfer complete", metadata: metadata)
         case .clientEnded(let reason):
+            finished("ended by the client: \(reason)", true)
             metrics.failed.increment()
             metadata["reason"] = "\(reason)"
             logger.info("tftp transfer ended by the client", metadata: metadata)
         case .failed(let reason):
+            finished("\(reason)", false)
             metrics.failed.increment()
             metadata["reason"] = "\(reason)"
             logger.warning("tftp transfer failed", metadata: metadata)
@@ -42,6 +62,7 @@ struct TFTPShared: Sendable {
     }
 
     func refused(_ refusal: TransferPlan.Refusal, filename: String, peer: SocketAddress) {
+        onTransfer(TFTPTransferEvent(file: filename, client: peer.ipAddress, bytes: 0, seconds: 0, reason: "refused: \(refusal.message)"))
         metrics.failed.increment()
         logger.warning("tftp request refused", metadata: [
             "file": "\(filename)", "peer": "\(peer)", "error_code": "\(refusal.code.rawValue)", "reason": "\(refusal.message)",

@@ -30,12 +30,18 @@ public struct TFTPServer: Service {
     let logger: Logger
     let metrics: TFTPMetrics
     let onBound: @Sendable (Int) async -> Void
+    let onTransfer: @Sendable (TFTPTransferEvent) -> Void
 
-    public init(configuration: Configuration, logger: Logger, registry: PrometheusCollectorRegistry, onBound: @escaping @Sendable (Int) async -> Void = { _ in }) {
+    /// - Parameter onTransfer: told of every finished or refused transfer
+    ///   (the inventory); it must not block.
+    public init(configuration: Configuration, logger: Logger, registry: PrometheusCollectorRegistry,
+                onBound: @escaping @Sendable (Int) async -> Void = { _ in },
+                onTransfer: @escaping @Sendable (TFTPTransferEvent) -> Void = { _ in }) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = TFTPMetrics(registry: registry)
         self.onBound = onBound
+        self.onTransfer = onTransfer
     }
 
     public func run() async throws {
@@ -46,7 +52,7 @@ public struct TFTPServer: Service {
         let transferBindAddress = try? SocketAddress.makeAddressResolvingHost(configuration.host, port: 0)
         let shared = TFTPShared(
             root: root, limits: configuration.limits, metrics: metrics, logger: logger,
-            transferBindAddress: transferBindAddress, singlePort: configuration.singlePort)
+            transferBindAddress: transferBindAddress, singlePort: configuration.singlePort, onTransfer: onTransfer)
         let group = MultiThreadedEventLoopGroup.singleton
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -3,6 +3,8 @@ import Foundation
 import KilnCore
 import KilnDHCP
 import KilnHTTP
+import KilnInventory
+import KilnRender
 import KilnISO
 import KilnLogging
 import KilnTFTP
@@ -46,6 +48,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "proxyDHCP") var dhcp: DHCPFlags
 
+    @OptionGroup(title: "Inventory") var state: StateOptions
+
+    @Option(name: .long, help: ArgumentHelp("on or off: record every machine that asks and its boot events in --state-path (env KILN_INVENTORY; default on).", valueName: "on|off"))
+    var inventory: String?
+
+    @Option(name: .long, help: ArgumentHelp("Boot events kept per machine; older ones are pruned (env KILN_INVENTORY_EVENTS; default 1000).", valueName: "n"))
+    var inventoryEvents: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Days boot events are kept (env KILN_INVENTORY_DAYS; default 30).", valueName: "days"))
+    var inventoryDays: Double?
+
     @Flag(name: .long, help: "Serve every TFTP transfer from the listening port instead of one ephemeral port each (for NAT and containers; env KILN_TFTP_SINGLE_PORT=1).")
     var tftpSinglePort = false
 
@@ -80,28 +93,58 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
         }
-        let server = KilnServer(
-            configuration: .init(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath,
-                                 publicURL: publicURL.isEmpty ? nil : publicURL),
-            logger: logger)
+        let metrics = KilnMetrics()
+        let store = SnapshotStore<CompiledCatalog>()
+        let recorder = try inventoryRecorder(store: store, metrics: metrics, logger: logger)
+        var configuration = KilnServer.Configuration(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath,
+                                                     publicURL: publicURL.isEmpty ? nil : publicURL)
+        if let recorder {
+            configuration.subscriber = { recorder.record(InventoryEvents.from($0)) }
+        }
+        let server = KilnServer(configuration: configuration, logger: logger, store: store, metrics: metrics)
         var services: [any Service] = []
+        if let recorder { services.append(recorder) }
         let tftp = try tftpConfiguration(assetsPath: assetsPath)
         if let tftp {
-            services.append(TFTPServer(configuration: tftp, logger: logger, registry: server.metrics.registry))
+            services.append(TFTPServer(configuration: tftp, logger: logger, registry: server.metrics.registry,
+                                       onTransfer: { transfer in recorder?.record(InventoryEvents.from(transfer)) }))
         } else {
             logger.info("tftp disabled")
         }
         if try dhcp.isOn {
             // Bound before anything serves: a taken port stops Kiln here.
             let proxy = try await dhcpServer(listen: listen, publicURL: publicURL.isEmpty ? nil : publicURL, tftp: tftp,
-                                             assetsPath: assetsPath, server: server, logger: logger)
+                                             assetsPath: assetsPath, server: server, logger: logger, recorder: recorder)
             services.append(proxy)
         }
         try await server.run(alongside: services)
     }
 
+    /// The inventory, or nil when it is off or cannot be opened: boots never
+    /// depend on it.
+    private func inventoryRecorder(store: SnapshotStore<CompiledCatalog>, metrics: KilnMetrics, logger: Logger) throws -> InventoryRecorder? {
+        let mode = Environment.value(inventory, "KILN_INVENTORY", default: "on").lowercased()
+        guard ["on", "off"].contains(mode) else { throw ValidationError("--inventory \"\(mode)\" is not on or off") }
+        guard mode == "on" else {
+            logger.info("inventory off")
+            return nil
+        }
+        let events = try inventoryEvents ?? Int(Environment.value(nil, "KILN_INVENTORY_EVENTS", default: "1000")).orThrow("KILN_INVENTORY_EVENTS must be a whole number")
+        let days = try inventoryDays ?? Double(Environment.value(nil, "KILN_INVENTORY_DAYS", default: "30")).orThrow("KILN_INVENTORY_DAYS must be a number")
+        guard events >= 1, days > 0 else { throw ValidationError("the inventory keeps at least 1 event per machine for more than 0 days") }
+        let folder = state.resolved(data)
+        do {
+            let inventoryStore = try InventoryStore(folder: folder, retention: Retention(eventsPerMachine: events, maximumAge: days * 86400))
+            logger.info("inventory", metadata: ["state_path": "\(folder)", "events_per_machine": "\(events)", "days": "\(days)"])
+            return InventoryRecorder(store: inventoryStore, catalog: { store.current?.catalog }, logger: logger, registry: metrics.registry)
+        } catch {
+            logger.error("inventory: cannot open \(folder): \(error); serving without it")
+            return nil
+        }
+    }
+
     private func dhcpServer(listen: ListenAddress, publicURL: String?, tftp: TFTPServer.Configuration?, assetsPath: String,
-                            server: KilnServer, logger: Logger) async throws -> DHCPServer {
+                            server: KilnServer, logger: Logger, recorder: InventoryRecorder?) async throws -> DHCPServer {
         let (interface, address) = try dhcp.rackInterface()
         let (dhcpPort, pxePort) = try dhcp.listenPorts()
         let httpHost = ["0.0.0.0", "::", ""].contains(listen.host) ? address.description : listen.host
@@ -115,12 +158,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = DHCPServer.Configuration(
             interface: interface, dhcpPort: dhcpPort, pxePort: pxePort,
-            responder: .init(serverAddress: address, httpBase: httpBase, bootfiles: try dhcp.parsedBootfiles(),
-                             efiPolicy: try dhcp.parsedPolicy(), firstStageExists: firstStageFinder(root: tftp?.root ?? assetsPath)))
+            responder: .init(serverAddress: address, httpBase: httpBase, bootfiles: try dhcp.answers.parsedBootfiles(),
+                             efiPolicy: try dhcp.answers.parsedPolicy(), firstStageExists: firstStageFinder(root: tftp?.root ?? assetsPath)))
         let store = server.store
         do {
             return try await DHCPServer.bind(configuration, catalog: { store.current?.catalog }, logger: logger,
-                                             registry: server.metrics.registry)
+                                             registry: server.metrics.registry,
+                                             onDecision: { decision in InventoryEvents.from(decision).map { recorder?.record($0) } })
         } catch {
             printError("kiln serve: \(error)")
             throw ExitCode(1)
@@ -141,5 +185,12 @@ struct ServeCommand: AsyncParsableCommand {
         return TFTPServer.Configuration(
             host: listen.host, port: listen.port, root: Environment.value(tftpRoot, "KILN_TFTP_ROOT", default: assetsPath),
             limits: TFTPLimits(maxBlockSize: maxBlockSize), singlePort: singlePort)
+    }
+}
+
+extension Optional {
+    func orThrow(_ message: String) throws -> Wrapped {
+        guard let self else { throw ValidationError(message) }
+        return self
     }
 }

@@ -1,0 +1,107 @@
+import DequeModule
+import Foundation
+import KilnCore
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// Takes events from the boot path without ever making it wait: `record`
+/// appends to a bounded queue (or drops and counts when it is full), and
+/// one task writes batches to the store. Graceful shutdown (SIGTERM)
+/// writes what is queued before the process exits.
+public final class InventoryRecorder: Service, Sendable {
+    let store: InventoryStore
+    let capacity: Int
+    let catalog: @Sendable () -> Catalog?
+    let logger: Logger
+    private let queue = Mutex(Deque<BootEvent>())
+    private let dropped: Counter
+    private let written: Counter
+    private let failures: Counter
+    private let classifier: Mutex<EventClassifier>
+    /// How often a batch is written, and the most one batch holds.
+    static let interval = Duration.milliseconds(100)
+    static let batchLimit = 2048
+    /// How often old events are pruned.
+    static let pruneEvery = Duration.seconds(600)
+
+    public init(store: InventoryStore, capacity: Int = 50_000, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
+                registry: PrometheusCollectorRegistry, classifier: EventClassifier = EventClassifier()) {
+        self.store = store
+        self.capacity = capacity
+        self.catalog = catalog
+        self.logger = logger
+        self.classifier = Mutex(classifier)
+        func counter(_ name: String, _ help: String) -> Counter {
+            registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "kiln", subsystem: "inventory", metricName: name, unitName: "total", helpText: help))
+        }
+        dropped = counter("events_dropped", "Boot events dropped because the inventory's queue was full (boots never wait for it)")
+        written = counter("events_written", "Boot events written to the inventory")
+        failures = counter("write_failures", "Batches the inventory could not write (the events are lost, boots go on)")
+    }
+
+    /// Queues an event; never blocks, never fails a boot.
+    public func record(_ event: BootEvent) {
+        let accepted = queue.withLock { queue -> Bool in
+            guard queue.count < capacity else { return false }
+            queue.append(event)
+            return true
+        }
+        if !accepted { dropped.increment() }
+    }
+
+    public var queued: Int { queue.withLock { $0.count } }
+
+    public func run() async throws {
+        var sincePrune = Duration.zero
+        prune()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await Task.sleep(for: Self.interval)
+            } catch {
+                break
+            }
+            await flush()
+            sincePrune += Self.interval
+            if sincePrune >= Self.pruneEvery {
+                sincePrune = .zero
+                prune()
+            }
+        }
+        await flush()
+    }
+
+    /// Writes everything queued now, in batches; for tests and shutdown.
+    public func flush() async {
+        while true {
+            let batch: [BootEvent] = queue.withLock { queue in
+                let count = min(queue.count, Self.batchLimit)
+                defer { queue.removeFirst(count) }
+                return Array(queue.prefix(count))
+            }
+            guard !batch.isEmpty else { return }
+            let catalog = self.catalog()
+            let entries = classifier.withLock { classifier in batch.compactMap { classifier.classify($0, catalog: catalog) } }
+            let store = self.store
+            do {
+                // SQLite blocks: off the cooperative pool's threads.
+                try await Task.detached { try store.apply(entries) }.value
+                written.increment(by: Int64(entries.count))
+            } catch {
+                failures.increment()
+                logger.error("inventory: could not write \(entries.count) events: \(error)")
+                return
+            }
+        }
+    }
+
+    private func prune() {
+        do {
+            let removed = try store.prune()
+            if removed > 0 { logger.info("inventory: pruned \(removed) events older than the retention") }
+        } catch {
+            logger.error("inventory: pruning failed: \(error)")
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import KilnCore
+import KilnDHCP
+import KilnHTTP
+import KilnInventory
+import KilnTFTP
+
+/// Where the inventory lives and how much it keeps; `serve`, `machines` and
+/// `machine` share them.
+struct StateOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Folder for Kiln's state: the inventory of machines and boot events (env KILN_STATE_PATH; default <data-path>/state).", valueName: "dir"))
+    var statePath: String?
+
+    func resolved(_ data: DataOptions) -> String {
+        Environment.value(statePath, "KILN_STATE_PATH", default: data.resolvedDataPath + "/state")
+    }
+}
+
+/// How the three listeners' records become inventory events.
+enum InventoryEvents {
+    static func from(_ record: RequestRecord) -> BootEvent {
+        BootEvent(
+            kind: .http, mac: record.labels?.values["mac"], client: record.client?.ipAddress, endpoint: record.endpoint,
+            target: record.path, status: record.status, bytes: record.bytes,
+            duration: Double(record.duration.components.seconds) + Double(record.duration.components.attoseconds) / 1e18,
+            reason: record.reason, labels: record.labels?.values ?? [:], group: record.group, profile: record.profile)
+    }
+
+    static func from(_ transfer: TFTPTransferEvent) -> BootEvent {
+        let status = transfer.reason == nil ? 200 : (transfer.clientEnded ? 0 : 500)
+        return BootEvent(kind: .tftp, client: transfer.client, endpoint: "tftp", target: transfer.file,
+                         status: status, bytes: transfer.bytes, duration: transfer.seconds, reason: transfer.reason)
+    }
+
+    static func from(_ decision: ProxyDHCPResponder.Decision) -> BootEvent? {
+        switch decision {
+        case .answer(let answer, let request):
+            return BootEvent(kind: .dhcp, mac: request.mac, endpoint: "dhcp", target: String(decoding: answer.packet.bootFile, as: UTF8.self),
+                             status: 200, labels: ["arch": String(request.architecture.code)])
+        case .silence(let silence, let request):
+            // A REQUEST for the site's server and the like are not about this boot.
+            guard let request, silence.isAboutABootClient else { return nil }
+            return BootEvent(kind: .dhcp, mac: request.mac, endpoint: "dhcp", target: "", status: 404, reason: "not answered: \(silence)",
+                             labels: ["arch": String(request.architecture.code)])
+        }
+    }
+}
+
+struct MachinesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "machines",
+        abstract: "List the machines Kiln has seen, with the stage each reached in its latest boot.",
+        discussion: """
+            Reads the inventory that kiln serve keeps in --state-path (it may be running). Stages, in order: \
+            discovered, firmware, ipxe, kernel, initrd, config. A machine no group selects stays discovered.
+            Exit status: 0; 2 when there is no inventory or an option is wrong.
+            """
+    )
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var state: StateOptions
+
+    @Option(help: ArgumentHelp("Only machines at this stage.", valueName: "stage"))
+    var stage: String?
+
+    @Option(help: ArgumentHelp("Only machines matched to this group.", valueName: "id"))
+    var group: String?
+
+    @Option(help: ArgumentHelp("Only machines matched to this profile.", valueName: "id"))
+    var profile: String?
+
+    func run() throws {
+        var filter = InventoryStore.Filter(group: group, profile: profile)
+        if let stage {
+            guard let known = BootStage(name: stage) else {
+                throw ValidationError("stage \"\(stage)\" is not one of \(BootStage.allCases.map(\.description).joined(separator: ", "))")
+            }
+            filter.stage = known
+        }
+        let machines = try openOrExit(state.resolved(data)) { try $0.machines(filter) }
+        print("MAC                STAGE       GROUP            PROFILE          ADDRESS          LAST SEEN             LAST ERROR")
+        for machine in machines {
+            print([machine.mac.padded(18), machine.stage.description.padded(11), (machine.group ?? "-").padded(16),
+                   (machine.profile ?? "-").padded(16), (machine.address ?? "-").padded(16), timestamp(machine.lastSeen).padded(21),
+                   machine.lastError ?? "-"].joined(separator: " "))
+        }
+    }
+}
+
+struct MachineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "machine",
+        abstract: "Show one machine: its labels, match, stage, and the timeline of its boot events.",
+        discussion: "Exit status: 0; 1 when Kiln has not seen the machine; 2 when there is no inventory."
+    )
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var state: StateOptions
+
+    @Argument(help: ArgumentHelp("The machine's MAC address.", valueName: "mac"))
+    var mac: String
+
+    func run() throws {
+        guard let parsed = MACAddress(mac) else { throw ValidationError("\"\(mac)\" is not a MAC address such as 52:54:00:12:34:56") }
+        let folder = state.resolved(data)
+        guard let machine = try openOrExit(folder, { try $0.machine(parsed.description) }) else {
+            printError("kiln: no machine \(parsed) in the inventory at \(folder)")
+            throw ExitCode(1)
+        }
+        print("mac:        \(machine.mac)")
+        print("stage:      \(machine.stage)")
+        print("group:      \(machine.group ?? "-")   profile: \(machine.profile ?? "-")")
+        print("labels:     \(machine.labels.keys.sorted().map { "\($0)=\(machine.labels[$0]!)" }.joined(separator: " "))")
+        print("address:    \(machine.address ?? "-")")
+        print("first seen: \(timestamp(machine.firstSeen))   last seen: \(timestamp(machine.lastSeen))")
+        if let error = machine.lastError { print("last error: \(error)") }
+        print("events:")
+        for (event, stage) in try openOrExit(folder, { try $0.events(for: machine.mac) }) {
+            var line = "  \(timestamp(event.time)) \(event.kind.rawValue.padded(4)) \(event.endpoint.padded(11)) \(event.status) \(event.target)"
+            if let bytes = event.bytes { line += " \(bytes) bytes" }
+            if let duration = event.duration { line += String(format: " %.3f s", duration) }
+            line += " → \(stage)"
+            if let reason = event.reason { line += " (\(reason))" }
+            print(line)
+        }
+    }
+}
+
+private func openOrExit<Value>(_ folder: String, _ read: (InventoryStore) throws -> Value) throws -> Value {
+    do {
+        return try read(try InventoryStore(readingFolder: folder))
+    } catch {
+        printError("kiln: \(error)")
+        throw ExitCode(2)
+    }
+}
+
+private func timestamp(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: date)
+}
+
+extension String {
+    fileprivate func padded(_ width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
