@@ -403,7 +403,7 @@ while read -r name mac address firmware profile failure; do
 done <<<"$GUESTS"
 
 # --- The inventory: every machine that asked, and how far it got. -----------
-sleep 0.5  # the recorder writes every 100 ms
+sleep 1.5  # the recorder writes every 500 ms
 "$KILN" machines --data-path "$WORK/data" >"$WORK/machines.txt" 2>&1 || { cat "$WORK/machines.txt"; fail "kiln machines failed"; }
 expect_stage() {  # expect_stage NAME MAC STAGE [ERROR-TEXT]
     local row; row=$(grep "^$2 " "$WORK/machines.txt")

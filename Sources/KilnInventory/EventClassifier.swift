@@ -8,13 +8,20 @@ import KilnCore
 public struct EventClassifier: Sendable {
     var macByAddress: [String: String] = [:]
     var profileByMAC: [String: String] = [:]
-    /// The neighbour table's MAC for an on-link address (/proc/net/arp).
-    let neighbour: @Sendable (String) -> String?
+    /// The neighbour table (/proc/net/arp): address → MAC.
+    let neighbours: @Sendable () -> [String: String]
+    /// Read at most once a batch, when an address is not known otherwise.
+    var neighbourSnapshot: [String: String]?
     /// Remembered addresses and profiles at most; the oldest half goes when full.
     static let memory = 65_536
 
-    public init(neighbour: @escaping @Sendable (String) -> String? = NeighbourTable.lookup) {
-        self.neighbour = neighbour
+    public init(neighbours: @escaping @Sendable () -> [String: String] = NeighbourTable.read) {
+        self.neighbours = neighbours
+    }
+
+    /// A batch begins: the neighbour table may have changed since the last.
+    public mutating func beginBatch() {
+        neighbourSnapshot = nil
     }
 
     public mutating func classify(_ event: BootEvent, catalog: Catalog?) -> InventoryEntry? {
@@ -22,12 +29,17 @@ public struct EventClassifier: Sendable {
         // Firmware asks for an address from none: 0.0.0.0 ties nothing.
         let client = event.client == "0.0.0.0" ? nil : event.client
         if let known = mac, let client {
-            remember(&macByAddress, client, known)
+            Self.remember(&macByAddress, client, known)
         } else if mac == nil, let client {
-            mac = macByAddress[client] ?? neighbour(client)
+            if let known = macByAddress[client] {
+                mac = known
+            } else {
+                if neighbourSnapshot == nil { neighbourSnapshot = neighbours() }
+                mac = neighbourSnapshot?[client]
+            }
         }
         guard let mac else { return nil }
-        if let profile = event.profile { remember(&profileByMAC, mac, profile) }
+        if let profile = event.profile { Self.remember(&profileByMAC, mac, profile) }
         let (reached, startsBoot) = stage(of: event, mac: mac, catalog: catalog)
         return InventoryEntry(event: event, mac: mac, reached: reached, startsBoot: startsBoot)
     }
@@ -76,7 +88,8 @@ public struct EventClassifier: Sendable {
         return String(rest)
     }
 
-    private func remember(_ map: inout [String: String], _ key: String, _ value: String) {
+    /// Static, so updating a map never copies `self` (and with it the map).
+    private static func remember(_ map: inout [String: String], _ key: String, _ value: String) {
         if map.count >= Self.memory, map[key] == nil {
             for stale in map.keys.prefix(Self.memory / 2) { map.removeValue(forKey: stale) }
         }
@@ -86,13 +99,14 @@ public struct EventClassifier: Sendable {
 
 /// The kernel's neighbour table, for on-link clients that never sent a MAC.
 public enum NeighbourTable {
-    @Sendable public static func lookup(_ address: String) -> String? {
-        guard let table = try? String(contentsOfFile: "/proc/net/arp", encoding: .utf8) else { return nil }
+    @Sendable public static func read() -> [String: String] {
+        guard let table = try? String(contentsOfFile: "/proc/net/arp", encoding: .utf8) else { return [:] }
+        var neighbours: [String: String] = [:]
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 4, fields[0] == address, fields[3] != "00:00:00:00:00:00" else { continue }
-            return fields[3].lowercased()
+            guard fields.count >= 4, fields[3] != "00:00:00:00:00:00" else { continue }
+            neighbours[String(fields[0])] = fields[3].lowercased()
         }
-        return nil
+        return neighbours
     }
 }

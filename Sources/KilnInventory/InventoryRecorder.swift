@@ -20,13 +20,14 @@ public final class InventoryRecorder: Service, Sendable {
     private let written: Counter
     private let failures: Counter
     private let classifier: Mutex<EventClassifier>
-    /// How often a batch is written, and the most one batch holds.
-    static let interval = Duration.milliseconds(100)
-    static let batchLimit = 2048
+    /// How often a batch is written, and the most one batch holds: a
+    /// second's repeats of one request fold into one stored event.
+    static let interval = Duration.milliseconds(500)
+    static let batchLimit = 20_000
     /// How often old events are pruned.
     static let pruneEvery = Duration.seconds(600)
 
-    public init(store: InventoryStore, capacity: Int = 50_000, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
+    public init(store: InventoryStore, capacity: Int = 20_000, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
                 registry: PrometheusCollectorRegistry, classifier: EventClassifier = EventClassifier()) {
         self.store = store
         self.capacity = capacity
@@ -82,11 +83,13 @@ public final class InventoryRecorder: Service, Sendable {
             }
             guard !batch.isEmpty else { return }
             let catalog = self.catalog()
-            let entries = classifier.withLock { classifier in batch.compactMap { classifier.classify($0, catalog: catalog) } }
+            let entries = classifier.withLock { classifier in
+                classifier.beginBatch()
+                return batch.compactMap { classifier.classify($0, catalog: catalog) }
+            }
             let store = self.store
             do {
-                // SQLite blocks: off the cooperative pool's threads.
-                try await Task.detached { try store.apply(entries) }.value
+                try await store.applyWithoutBlocking(entries)
                 written.increment(by: Int64(entries.count))
             } catch {
                 failures.increment()

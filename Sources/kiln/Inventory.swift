@@ -19,8 +19,10 @@ struct StateOptions: ParsableArguments {
 
 /// How the three listeners' records become inventory events.
 enum InventoryEvents {
-    static func from(_ record: RequestRecord) -> BootEvent {
-        BootEvent(
+    /// Requests about Kiln rather than a machine (metrics, health) are not events.
+    static func from(_ record: RequestRecord) -> BootEvent? {
+        guard !["metrics", "healthz", "root"].contains(record.endpoint) else { return nil }
+        return BootEvent(
             kind: .http, mac: record.labels?.values["mac"], client: record.client?.ipAddress, endpoint: record.endpoint,
             target: record.path, status: record.status, bytes: record.bytes,
             duration: Double(record.duration.components.seconds) + Double(record.duration.components.attoseconds) / 1e18,
@@ -116,10 +118,11 @@ struct MachineCommand: ParsableCommand {
         print("first seen: \(timestamp(machine.firstSeen))   last seen: \(timestamp(machine.lastSeen))")
         if let error = machine.lastError { print("last error: \(error)") }
         print("events:")
-        for (event, stage) in try openOrExit(folder, { try $0.events(for: machine.mac) }) {
+        for (event, stage, repeats) in try openOrExit(folder, { try $0.events(for: machine.mac) }) {
             var line = "  \(timestamp(event.time)) \(event.kind.rawValue.padded(4)) \(event.endpoint.padded(11)) \(event.status) \(event.target)"
             if let bytes = event.bytes { line += " \(bytes) bytes" }
             if let duration = event.duration { line += String(format: " %.3f s", duration) }
+            if repeats > 1 { line += " ×\(repeats)" }
             line += " → \(stage)"
             if let reason = event.reason { line += " (\(reason))" }
             print(line)

@@ -99,7 +99,9 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = KilnServer.Configuration(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath,
                                                      publicURL: publicURL.isEmpty ? nil : publicURL)
         if let recorder {
-            configuration.subscriber = { recorder.record(InventoryEvents.from($0)) }
+            configuration.subscriber = { record in
+                if let event = InventoryEvents.from(record) { recorder.record(event) }
+            }
         }
         let server = KilnServer(configuration: configuration, logger: logger, store: store, metrics: metrics)
         var services: [any Service] = []

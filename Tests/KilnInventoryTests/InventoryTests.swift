@@ -52,7 +52,7 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
     @Test func aBootIsTiedToItsMachineAndItsStagesFollowIt() throws {
         // The firmware's DHCP comes from no address; its TFTP request from
         // the leased one, which the host's neighbour table then knows.
-        var classifier = EventClassifier(neighbour: { $0 == "10.0.0.20" ? mac : nil })
+        var classifier = EventClassifier(neighbours: { ["10.0.0.20": mac] })
         let entries = boot().compactMap { classifier.classify($0, catalog: catalog) }
         #expect(entries.count == 8, "TFTP, /boot.ipxe and assets are tied by the client address")
         #expect(entries.allSatisfy { $0.mac == mac })
@@ -73,7 +73,7 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
     }
 
     @Test func aRebootStartsTheStagesAgainAndClearsTheLastError() throws {
-        var classifier = EventClassifier(neighbour: { $0 == "10.0.0.20" ? mac : nil })
+        var classifier = EventClassifier(neighbours: { ["10.0.0.20": mac] })
         let (store, folder) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var first = boot()
@@ -89,7 +89,7 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
     }
 
     @Test func aMachineNoGroupSelectsIsDiscovered() throws {
-        var classifier = EventClassifier(neighbour: { _ in nil })
+        var classifier = EventClassifier(neighbours: { [:] })
         let (store, folder) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let stranger = "52:54:00:00:00:99"
@@ -106,7 +106,7 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
     }
 
     @Test func labelLessRequestsFallBackToTheNeighbourTable() {
-        var classifier = EventClassifier(neighbour: { $0 == "10.0.0.30" ? "52:54:00:aa:bb:cc" : nil })
+        var classifier = EventClassifier(neighbours: { ["10.0.0.30": "52:54:00:aa:bb:cc"] })
         let entry = classifier.classify(event(.tftp, "tftp", "undionly.kpxe", client: "10.0.0.30"), catalog: catalog)
         #expect(entry?.mac == "52:54:00:aa:bb:cc")
         #expect(classifier.classify(event(.tftp, "tftp", "undionly.kpxe", client: "10.0.0.31"), catalog: catalog) == nil)
@@ -115,9 +115,9 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
     @Test func historyIsBoundedPerMachineAndByAge() throws {
         let (store, folder) = try temporaryStore(retention: Retention(eventsPerMachine: 5, maximumAge: 3600))
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var classifier = EventClassifier(neighbour: { _ in nil })
+        var classifier = EventClassifier(neighbours: { [:] })
         let entries = (0..<12).compactMap { index in
-            classifier.classify(event(.http, "ipxe", "/ipxe", mac: mac, at: Double(index)), catalog: catalog)
+            classifier.classify(event(.http, "assets", "/assets/file\(index)", mac: mac, at: Double(index)), catalog: catalog)
         }
         try store.apply(entries)
         let kept = try store.events(for: mac)
@@ -134,9 +134,9 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
         let registry = PrometheusCollectorRegistry()
         let logger = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
         let recorder = InventoryRecorder(store: store, capacity: 100, catalog: { catalog }, logger: logger, registry: registry,
-                                         classifier: EventClassifier(neighbour: { _ in nil }))
+                                         classifier: EventClassifier(neighbours: { [:] }))
         for index in 0..<150 {
-            recorder.record(event(.http, "ipxe", "/ipxe", mac: mac, at: Double(index)))
+            recorder.record(event(.http, "assets", "/assets/file\(index)", mac: mac, at: Double(index)))
         }
         #expect(recorder.queued == 100)
         var buffer: [UInt8] = []
@@ -151,10 +151,22 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
         #expect(try store.eventCount() == 100)
     }
 
+    @Test func aMachineAskingAgainAndAgainIsOneEventWithItsCount() throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var classifier = EventClassifier(neighbours: { [:] })
+        let events = (0..<50).map { event(.http, "ipxe", "/ipxe", mac: mac, at: Double($0) / 100) }
+            + [event(.http, "ipxe", "/ipxe", status: 404, mac: mac, at: 1, reason: "no group")]
+        try store.apply(events.compactMap { classifier.classify($0, catalog: catalog) })
+        let stored = try store.events(for: mac)
+        #expect(stored.map(\.2) == [50, 1])
+        #expect(stored.map(\.0.status) == [200, 404])
+    }
+
     @Test func manyMachinesInOneBatch() throws {
         let (store, folder) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        var classifier = EventClassifier(neighbour: { _ in nil })
+        var classifier = EventClassifier(neighbours: { [:] })
         var generator = SplitMix64(seed: 15)
         let macs = (0..<300).map { _ in (0..<6).map { _ in String(format: "%02x", Int(generator.next() % 256)) }.joined(separator: ":") }
         let events = macs.flatMap { mac in
