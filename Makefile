@@ -71,9 +71,10 @@ run: assets build
 	@echo "  curl -o /tmp/node1.iso 'http://$(HTTP_ADDRESS)/configdrive.iso?mac=52:54:00:12:34:56&format=cidata'"
 	@echo "  curl -o /tmp/boot.iso http://$(HTTP_ADDRESS)/netboot.iso          # a CD that network-boots into Kiln"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln match --data-path $(DATA_PATH) mac=52:54:00:12:34:56"
+	@echo "  $$($(SWIFT) build --show-bin-path)/kiln machines --data-path $(DATA_PATH)            # every machine that asked, and how far it got"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln dhcp explain --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) mac=52:54:00:12:34:56 arch=7   # what proxyDHCP would offer a UEFI machine"
 	@echo
-	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS) --tftp-address $(TFTP_ADDRESS)
+	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS) --tftp-address $(TFTP_ADDRESS) --inventory on
 
 test:
 	$(call ensure_packages,$(TEST_PACKAGES))

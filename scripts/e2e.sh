@@ -237,7 +237,7 @@ done <<<"$GUESTS"
 say "network: rack namespace $NS (bridge br0 $SERVER/24, $GUEST_COUNT taps), site namespace $SITE_NS ($SITE/24 on a veth into br0)"
 
 ip netns exec "$NS" "$KILN" serve --data-path "$WORK/data" --assets-path "$WORK/assets" --address "$SERVER:8080" --tftp-address "$SERVER:69" \
-    --dhcp proxy --dhcp-interface br0 >"$WORK/kiln.log" 2>&1 &
+    --dhcp proxy --dhcp-interface br0 --inventory on >"$WORK/kiln.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null || { cat "$WORK/kiln.log"; fail "kiln: did not start"; }

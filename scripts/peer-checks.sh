@@ -115,7 +115,7 @@ mkdir -p "$WORK/assets/ipxe"
 head -c 70000 /dev/urandom >"$WORK/assets/ipxe/undionly.kpxe"
 PORT=$(free_port)
 TFTP_PORT=$(free_port)
-KILN_DATA_PATH="$WORK/data" KILN_ASSETS_PATH="$WORK/assets" KILN_ADDRESS="127.0.0.1:$PORT" KILN_LOG_LEVEL=info \
+KILN_DATA_PATH="$WORK/data" KILN_ASSETS_PATH="$WORK/assets" KILN_ADDRESS="127.0.0.1:$PORT" KILN_LOG_LEVEL=info KILN_INVENTORY=on \
     KILN_TFTP_ADDRESS="127.0.0.1:$TFTP_PORT" "$KILN" serve >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

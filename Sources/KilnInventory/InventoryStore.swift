@@ -77,7 +77,6 @@ public final class InventoryStore: Sendable {
                 table.column("stage", .integer).notNull()
                 table.column("last_error", .text)
                 table.column("address", .text)
-                table.column("event_count", .integer).notNull().defaults(to: 0)
             }
             try db.create(table: "event") { table in
                 table.autoIncrementedPrimaryKey("id")
@@ -92,8 +91,16 @@ public final class InventoryStore: Sendable {
                 table.column("duration", .double)
                 table.column("reason", .text)
                 table.column("stage", .integer).notNull()
-                table.column("repeats", .integer).notNull().defaults(to: 1)
             }
+        }
+        migrator.registerMigration("v2: repeats folded, event counts kept") { db in
+            try db.alter(table: "event") { table in
+                table.add(column: "repeats", .integer).notNull().defaults(to: 1)
+            }
+            try db.alter(table: "machine") { table in
+                table.add(column: "event_count", .integer).notNull().defaults(to: 0)
+            }
+            try db.execute(sql: "UPDATE machine SET event_count = (SELECT COUNT(*) FROM event WHERE event.mac = machine.mac)")
         }
         return migrator
     }
