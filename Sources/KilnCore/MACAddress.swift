@@ -11,6 +11,12 @@ public struct MACAddress: Sendable, Hashable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// The address as a packet carries it (DHCP's `chaddr`).
+    public init?(bytes: [UInt8]) {
+        guard [6, 8, 20].contains(bytes.count) else { return nil }
+        self.bytes = bytes
+    }
+
     /// Lowercase, colon-separated: the form matchbox (Go's net.HardwareAddr)
     /// prints, and so the form labels and selectors are compared in.
     public var description: String {

@@ -1,3 +1,5 @@
+import KilnCore
+
 /// A DHCP request from firmware that wants to network-boot: option 60
 /// starts with `PXEClient` or `HTTPClient` and option 93 names the
 /// architecture. Anything else is ordinary DHCP, which Kiln never answers.
@@ -42,10 +44,8 @@ public struct BootRequest: Sendable {
         let userBytes = packet.options[DHCPOption.userClass]
         let userClass = userBytes.map { Self.printable($0) }
         let isIPXE = userBytes == Array("iPXE".utf8) || packet.options[DHCPOption.iPXEEncapsulated] != nil
-        let mac = packet.mac.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined(separator: ":")
+        // The codec accepts only Ethernet's 6-byte chaddr, so this always succeeds.
+        guard let mac = MACAddress(bytes: packet.mac)?.description else { return .failure(.notABootClient) }
         return .success(BootRequest(
             packet: packet, messageType: messageType, mac: mac, vendorClass: Self.printable(vendorBytes),
             clientClass: clientClass, architecture: FirmwareArchitecture(UInt16(arch[0]) << 8 | UInt16(arch[1])),

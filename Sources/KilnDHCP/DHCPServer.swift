@@ -61,8 +61,8 @@ public final class DHCPServer: Service, Sendable {
     }
 
     /// Binds both ports or throws naming the one that failed and what to do.
-    /// - Parameter onDecision: told of every answer and every silence to a
-    ///   boot client (the inventory); it must not block.
+    /// - Parameter onDecision: told of every decision (the inventory); it
+    ///   must not block.
     public static func bind(_ configuration: Configuration, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
                             registry: PrometheusCollectorRegistry,
                             onDecision: @escaping @Sendable (ProxyDHCPResponder.Decision) -> Void = { _ in }) async throws -> DHCPServer {
@@ -143,7 +143,7 @@ public final class DHCPServer: Service, Sendable {
                 let bytes = Array(envelope.data.readableBytesView)
                 let decision = responder.respond(to: bytes, on: port, catalog: catalog())
                 record(decision, port: port, from: envelope.remoteAddress)
-                if case .silence(_, nil) = decision {} else { onDecision(decision) }
+                onDecision(decision)
                 guard case .answer(let answer, _) = decision else { continue }
                 let destination: SocketAddress
                 do {
@@ -163,9 +163,8 @@ public final class DHCPServer: Service, Sendable {
     private func record(_ decision: ProxyDHCPResponder.Decision, port: ProxyDHCPResponder.Port, from sender: SocketAddress) {
         switch decision {
         case .answer(let answer, let request):
-            let type = answer.packet.options[DHCPOption.messageType].flatMap { $0.first.flatMap(DHCPMessageType.init) }
-            metrics.packet(type: request.messageType.description, result: (type?.description ?? "answer").lowercased())
-            logger.info("dhcp: \(type?.description ?? "answer") to \(Self.describe(request)) port=\(port.rawValue): \(answer.offered)")
+            metrics.packet(type: request.messageType.description, result: answer.type.description.lowercased())
+            logger.info("dhcp: \(answer.type) to \(Self.describe(request)) port=\(port.rawValue): \(answer.offered)")
         case .silence(let silence, let request):
             metrics.packet(type: request?.messageType.description ?? "other", result: silence.result)
             guard let request else {

@@ -54,6 +54,8 @@ public struct ProxyDHCPResponder: Sendable {
     }
 
     public struct Answer: Sendable {
+        /// OFFER or ACK.
+        public var type: DHCPMessageType
         public var packet: DHCPPacket
         public var destination: Destination
         /// What was offered, for the log: the boot file and why.
@@ -143,7 +145,7 @@ public struct ProxyDHCPResponder: Sendable {
             destination = .broadcast
         }
         let offered = withholdFile ? "no file (policy 4011: \(file) is given on port 4011)" : "file=\(file) (\(reason))"
-        return .answer(Answer(packet: reply, destination: destination, offered: offered), request)
+        return .answer(Answer(type: replyType, packet: reply, destination: destination, offered: offered), request)
     }
 
     /// The profile of the group that selects this MAC; `.some(nil)` when no

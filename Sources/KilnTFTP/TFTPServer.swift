@@ -76,3 +76,12 @@ public struct TFTPServer: Service {
         }
     }
 }
+
+extension TFTPServer {
+    /// Whether a read request for `name` would find a file under `root`:
+    /// what proxyDHCP checks before offering a first stage.
+    public static func serves(_ name: String, root: String) -> Bool {
+        guard !name.hasPrefix("/"), let resolved = ConfinedFile.realPath(root) else { return false }
+        return (try? TransferPlan.locate(name, root: resolved)) != nil
+    }
+}

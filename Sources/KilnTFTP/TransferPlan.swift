@@ -25,6 +25,19 @@ struct TransferPlan: Sendable {
     /// netascii files are converted in memory: cap their size.
     static let maxNetASCIISize = 16 << 20
 
+    /// The file a name means under the (resolved) root: confined to it, and
+    /// a bare name also in its `ipxe/` folder.
+    static func locate(_ name: String, root: String) throws(ConfinedFile.Refusal) -> ConfinedFile.Found {
+        let components = try ConfinedFile.check(name.utf8.split(separator: UInt8(ascii: "/")).map(Array.init))
+        do {
+            return try ConfinedFile.resolve(components, root: root, displayName: name)
+        } catch .notFound where components.count == 1 {
+            // DHCP servers hand out bare names such as undionly.kpxe; the
+            // iPXE binaries live in ipxe/ under the root.
+            return try ConfinedFile.resolve(["ipxe"] + components, root: root, displayName: name)
+        }
+    }
+
     static func prepare(_ request: TFTPRequest, root: String?, limits: TFTPLimits) -> Result<TransferPlan, Refusal> {
         guard request.mode == "octet" || request.mode == "netascii" else {
             return .failure(Refusal(code: .illegalOperation, message: "transfer mode \(request.mode) is not supported; use octet or netascii"))
@@ -36,14 +49,7 @@ struct TransferPlan: Sendable {
         }
         let found: ConfinedFile.Found
         do {
-            let components = try ConfinedFile.check(name.utf8.split(separator: UInt8(ascii: "/")).map(Array.init))
-            do {
-                found = try ConfinedFile.resolve(components, root: root, displayName: name)
-            } catch .notFound where components.count == 1 {
-                // DHCP servers hand out bare names such as undionly.kpxe; the
-                // iPXE binaries live in ipxe/ under the root.
-                found = try ConfinedFile.resolve(["ipxe"] + components, root: root, displayName: name)
-            }
+            found = try locate(name, root: root)
         } catch {
             switch error {
             case .malformed, .escapes: return .failure(Refusal(code: .accessViolation, message: error.description))

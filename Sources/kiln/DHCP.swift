@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnCore
 import KilnDHCP
+import KilnTFTP
 import NIOCore
 
 /// How first stages are chosen: the flags `serve` and `dhcp explain` share.
@@ -67,40 +68,38 @@ struct DHCPFlags: ParsableArguments {
         }
     }
 
-    /// The interface and its address: named, or the only one the host has.
+    /// The interface and its address: named, or the only one the host has;
+    /// the address given explicitly wins over the interface's.
     func rackInterface() throws -> (name: String, address: IPv4) {
-        let named = Environment.value(interface, "KILN_DHCP_INTERFACE", default: "")
-        let devices = (try? System.enumerateDevices()) ?? []
-        var addresses: [(String, IPv4)] = []
-        for device in devices {
+        var explicit: IPv4?
+        let addressText = Environment.value(serverAddress, "KILN_DHCP_SERVER_ADDRESS", default: "")
+        if !addressText.isEmpty {
+            guard let address = IPv4(addressText) else { throw ValidationError("--dhcp-server-address \"\(addressText)\" is not an IPv4 address") }
+            explicit = address
+        }
+        var addresses: [(name: String, address: IPv4)] = []
+        for device in (try? System.enumerateDevices()) ?? [] {
             guard let socketAddress = device.address, case .v4 = socketAddress,
                   let text = socketAddress.ipAddress, let address = IPv4(text) else { continue }
             addresses.append((device.name, address))
         }
+        let named = Environment.value(interface, "KILN_DHCP_INTERFACE", default: "")
         if !named.isEmpty {
-            let explicit = Environment.value(serverAddress, "KILN_DHCP_SERVER_ADDRESS", default: "")
-            if !explicit.isEmpty {
-                guard let address = IPv4(explicit) else { throw ValidationError("--dhcp-server-address \"\(explicit)\" is not an IPv4 address") }
-                return (named, address)
-            }
-            guard let found = addresses.first(where: { $0.0 == named }) else {
-                let known = Set(addresses.map(\.0)).sorted().joined(separator: ", ")
+            if let explicit { return (named, explicit) }
+            guard let found = addresses.first(where: { $0.name == named }) else {
+                let known = Set(addresses.map(\.name)).sorted().joined(separator: ", ")
                 throw ValidationError("--dhcp-interface \(named) has no IPv4 address (interfaces with one: \(known.isEmpty ? "none" : known)); give --dhcp-server-address")
             }
             return found
         }
-        let candidates = addresses.filter { !$0.0.hasPrefix("lo") }
+        let candidates = addresses.filter { !$0.name.hasPrefix("lo") }
         guard candidates.count == 1, let only = candidates.first else {
-            let names = candidates.map(\.0).joined(separator: ", ")
+            let names = candidates.map(\.name).joined(separator: ", ")
             throw ValidationError(candidates.isEmpty
                 ? "--dhcp proxy needs an interface with an IPv4 address; this host has none besides loopback"
                 : "--dhcp proxy: this host has several interfaces (\(names)); name the rack's with --dhcp-interface")
         }
-        if let explicit = serverAddress ?? ProcessInfo.processInfo.environment["KILN_DHCP_SERVER_ADDRESS"], !explicit.isEmpty {
-            guard let address = IPv4(explicit) else { throw ValidationError("--dhcp-server-address \"\(explicit)\" is not an IPv4 address") }
-            return (only.0, address)
-        }
-        return only
+        return (only.name, explicit ?? only.address)
     }
 
     /// The two listening ports: 67 and 4011 unless a test says otherwise.
@@ -112,15 +111,10 @@ struct DHCPFlags: ParsableArguments {
     }
 }
 
-/// Whether a first stage is in the TFTP root, as TFTP resolves names:
-/// the path as given, or a bare name in the root's `ipxe/` folder.
+/// Whether a first stage is in the TFTP root, found as the TFTP server
+/// would find it; an absolute URL is taken on trust.
 func firstStageFinder(root: String) -> @Sendable (String) -> Bool {
-    { name in
-        if name.contains("://") { return true }
-        let manager = FileManager.default
-        if manager.fileExists(atPath: root + "/" + name) { return true }
-        return !name.contains("/") && manager.fileExists(atPath: root + "/ipxe/" + name)
-    }
+    { name in name.contains("://") || TFTPServer.serves(name, root: root) }
 }
 
 struct DHCPCommand: ParsableCommand {
@@ -216,14 +210,13 @@ struct ExplainCommand: ParsableCommand {
         switch responder.respond(to: packet.encode(), on: port, catalog: catalog) {
         case .answer(let answer, _):
             let reply = answer.packet
-            let type = reply.options[DHCPOption.messageType].flatMap { $0.first.flatMap(DHCPMessageType.init) }
             let destination: String
             switch answer.destination {
             case .broadcast: destination = "broadcast to 255.255.255.255:68"
             case .relay(let relay): destination = "to the relay \(relay):67"
             case .sender: destination = "back to the sender's address and port"
             }
-            print("answer:  \(type?.description ?? "?") \(destination)")
+            print("answer:  \(answer.type) \(destination)")
             print("  file:    \(reply.bootFile.isEmpty ? "(none)" : String(decoding: reply.bootFile, as: UTF8.self))")
             print("  why:     \(answer.offered)")
             print("  server:  siaddr \(reply.serverAddress), option 54 \(server), sname \(String(decoding: reply.serverName, as: UTF8.self))")
