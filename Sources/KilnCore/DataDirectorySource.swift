@@ -122,3 +122,42 @@ public struct DataDirectorySource: CatalogSource {
         }
     }
 }
+
+extension DataDirectorySource: WritableCatalogSource {
+    public func read(_ record: CatalogRecord) throws -> [UInt8]? {
+        let path = dataPath + "/" + record.path
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        switch read(path) {
+        case .bytes(let bytes): return bytes
+        case .unreadable(let reason): throw AtomicFile.Failure("\(record.path): \(reason)")
+        }
+    }
+
+    public func names(of kind: CatalogRecord.Kind) throws -> [String] {
+        let directory = dataPath + "/" + kind.folder
+        guard FileManager.default.fileExists(atPath: directory) else { return [] }
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
+        switch kind {
+        case .group, .profile:
+            return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }
+        case .template:
+            return names.filter { name in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+            }
+        }
+    }
+
+    public func write(_ record: CatalogRecord, bytes: [UInt8]?) throws {
+        let path = dataPath + "/" + record.path
+        guard let bytes else {
+            guard unlink(path) == 0 || errno == ENOENT else {
+                throw AtomicFile.Failure("cannot remove \(record.path): \(String(cString: strerror(errno)))")
+            }
+            try AtomicFile.syncDirectory(dataPath + "/" + record.kind.folder)
+            return
+        }
+        try FileManager.default.createDirectory(atPath: dataPath + "/" + record.kind.folder, withIntermediateDirectories: true)
+        try AtomicFile.write(bytes, to: path)
+    }
+}

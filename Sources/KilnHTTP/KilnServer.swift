@@ -35,8 +35,9 @@ public struct KilnServer: Sendable {
     public let metrics: KilnMetrics
     let logger: Logger
 
-    /// Where the catalog comes from: the data directory unless given.
-    let source: any CatalogSource
+    /// Loads the catalog from its source (the data directory unless given):
+    /// at start, on change, on SIGHUP, and when the API has written.
+    public let reloader: CatalogReloader
 
     /// - Parameters:
     ///   - store, metrics: shared with the other listeners (TFTP, DHCP, the inventory).
@@ -46,14 +47,14 @@ public struct KilnServer: Sendable {
         self.store = store
         self.metrics = metrics
         self.logger = logger
-        self.source = source ?? DataDirectorySource(dataPath: configuration.dataPath, pollInterval: configuration.pollInterval)
+        reloader = CatalogReloader(source: source ?? DataDirectorySource(dataPath: configuration.dataPath, pollInterval: configuration.pollInterval),
+                                   store: store, metrics: metrics, logger: logger)
     }
 
     /// Runs until shutdown. `onListening` gets the bound port (useful with
     /// port 0 in tests).
     /// `alongside` are run in the same service group (the TFTP server).
     public func run(alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let reloader = CatalogReloader(source: source, store: store, metrics: metrics, logger: logger)
         let routes = KilnRoutes(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger,
                                 publicURL: configuration.publicURL, subscriber: configuration.subscriber)
         let logger = self.logger

@@ -59,6 +59,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Days boot events are kept (env KILN_INVENTORY_DAYS; default 30).", valueName: "days"))
     var inventoryDays: Double?
 
+    @OptionGroup(title: "Management API") var api: APIServeOptions
+
     @Flag(name: .long, help: "Serve every TFTP transfer from the listening port instead of one ephemeral port each (for NAT and containers; env KILN_TFTP_SINGLE_PORT=1).")
     var tftpSinglePort = false
 
@@ -97,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         let tftp = try tftpConfiguration(assetsPath: assetsPath)
         let metrics = KilnMetrics()
         let store = SnapshotStore<CompiledCatalog>()
-        let recorder = try inventoryRecorder(store: store, metrics: metrics, logger: logger)
+        let (recorder, inventoryStore) = try inventoryRecorder(store: store, metrics: metrics, logger: logger)
         var configuration = KilnServer.Configuration(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath,
                                                      publicURL: publicURL.isEmpty ? nil : publicURL)
         if let recorder {
@@ -108,6 +110,9 @@ struct ServeCommand: AsyncParsableCommand {
         let server = KilnServer(configuration: configuration, logger: logger, store: store, metrics: metrics)
         var services: [any Service] = []
         if let recorder { services.append(recorder) }
+        if let apiServer = try api.server(for: server, inventory: inventoryStore, logger: logger) {
+            services.append(apiServer)
+        }
         if let tftp {
             services.append(TFTPServer(configuration: tftp, logger: logger, registry: server.metrics.registry,
                                        onTransfer: { transfer in recorder?.record(InventoryEvents.from(transfer)) }))
@@ -125,12 +130,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     /// The inventory, or nil when it is off or cannot be opened: boots never
     /// depend on it.
-    private func inventoryRecorder(store: SnapshotStore<CompiledCatalog>, metrics: KilnMetrics, logger: Logger) throws -> InventoryRecorder? {
+    private func inventoryRecorder(store: SnapshotStore<CompiledCatalog>, metrics: KilnMetrics, logger: Logger) throws -> (InventoryRecorder?, InventoryStore?) {
         let mode = Environment.value(inventory, "KILN_INVENTORY", default: "off").lowercased()
         guard ["on", "off"].contains(mode) else { throw ValidationError("--inventory \"\(mode)\" is not on or off") }
         guard mode == "on" else {
             logger.info("inventory off")
-            return nil
+            return (nil, nil)
         }
         let events = try inventoryEvents ?? Int(Environment.value(nil, "KILN_INVENTORY_EVENTS", default: "1000")).orThrow("KILN_INVENTORY_EVENTS must be a whole number")
         let days = try inventoryDays ?? Double(Environment.value(nil, "KILN_INVENTORY_DAYS", default: "30")).orThrow("KILN_INVENTORY_DAYS must be a number")
@@ -139,10 +144,10 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let inventoryStore = try InventoryStore(folder: folder, retention: Retention(eventsPerMachine: events, maximumAge: days * 86400))
             logger.info("inventory", metadata: ["state_path": "\(folder)", "events_per_machine": "\(events)", "days": "\(days)"])
-            return InventoryRecorder(store: inventoryStore, catalog: { store.current?.catalog }, logger: logger, registry: metrics.registry)
+            return (InventoryRecorder(store: inventoryStore, catalog: { store.current?.catalog }, logger: logger, registry: metrics.registry), inventoryStore)
         } catch {
             logger.error("inventory: cannot open \(folder): \(error); serving without it")
-            return nil
+            return (nil, nil)
         }
     }
 
