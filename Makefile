@@ -6,6 +6,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 HTTP_ADDRESS ?= 127.0.0.1:8080
 TFTP_ADDRESS ?= 127.0.0.1:6969
+API_ADDRESS ?= 127.0.0.1:8081
 DATA_PATH ?= profiles
 ASSETS_PATH ?= assets
 
@@ -21,7 +22,14 @@ TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa
 # guests' initramfs; the guest kernel is downloaded and unpacked by the script.
 E2E_PACKAGES   := qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
 BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils
+# schemathesis checks the management API against its OpenAPI document.
+PIP_TEST_PACKAGES := schemathesis
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
+
+# Installs whichever of the named PyPI packages cannot be imported.
+define ensure_pip
+	@for p in $(1); do python3 -c "import $$p" 2>/dev/null || { echo "installing $$p (pip)"; python3 -m pip install -q $$p || exit 1; }; done
+endef
 
 # Installs whichever of the named Debian packages are missing (as root, or with sudo).
 define ensure_packages
@@ -36,7 +44,7 @@ endef
 .PHONY: help run build release test peer-checks e2e bench assets clean
 
 help:
-	@echo "make run    - install what is missing, build, serve profiles/ and assets/ on $(HTTP_ADDRESS)"
+	@echo "make run    - install what is missing, build, serve profiles/ and assets/ on $(HTTP_ADDRESS) (API on $(API_ADDRESS))"
 	@echo "make test   - install what tests need, run swift test and the real-peer checks"
 	@echo "make e2e    - boot QEMU guests through Kiln in a network namespace (root; run by make test)"
 	@echo "make bench  - release build, wrk against Kiln and nginx, print the ratios"
@@ -57,7 +65,17 @@ release:
 	$(call ensure_packages,$(BUILD_PACKAGES))
 	$(SWIFT) build -c release --product kiln
 
+STATE_PATH ?= $(DATA_PATH)/state
+API_TOKENS ?= $(STATE_PATH)/api-tokens
+API_TOKEN_FILE ?= $(STATE_PATH)/admin.token
+
 run: assets build
+	@mkdir -p $(STATE_PATH)
+	@if [ ! -s $(API_TOKEN_FILE) ]; then \
+		rm -f $(API_TOKENS); umask 077; \
+		$$($(SWIFT) build --show-bin-path)/kiln token add admin --scope write --tokens-file $(API_TOKENS) > $(API_TOKEN_FILE) && \
+		echo "created an API token for you in $(API_TOKEN_FILE) (its hash is in $(API_TOKENS))"; \
+	fi
 	@echo
 	@echo "Kiln is starting on http://$(HTTP_ADDRESS) (TFTP on $(TFTP_ADDRESS)) with data from $(DATA_PATH)/ and assets from $(ASSETS_PATH)/. Try:"
 	@echo "  curl http://$(HTTP_ADDRESS)/boot.ipxe"
@@ -72,15 +90,20 @@ run: assets build
 	@echo "  curl -o /tmp/boot.iso http://$(HTTP_ADDRESS)/netboot.iso          # a CD that network-boots into Kiln"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln match --data-path $(DATA_PATH) mac=52:54:00:12:34:56"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln machines --data-path $(DATA_PATH)            # every machine that asked, and how far it got"
+	@echo "  curl -H \"Authorization: Bearer \$$(cat $(API_TOKEN_FILE))\" http://$(API_ADDRESS)/api/v1/machines   # the management API"
+	@echo "  KILN_SERVER=http://$(API_ADDRESS) KILN_TOKEN_FILE=$(API_TOKEN_FILE) $$($(SWIFT) build --show-bin-path)/kiln assign 52:54:00:00:00:01 --profile flatcar-node1"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln dhcp explain --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) mac=52:54:00:12:34:56 arch=7   # what proxyDHCP would offer a UEFI machine"
 	@echo
-	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS) --tftp-address $(TFTP_ADDRESS) --inventory on
+	exec $$($(SWIFT) build --show-bin-path)/kiln serve --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) --address $(HTTP_ADDRESS) --tftp-address $(TFTP_ADDRESS) --inventory on \
+		--state-path $(STATE_PATH) --api-address $(API_ADDRESS) --api-tokens $(API_TOKENS)
 
 test:
 	$(call ensure_packages,$(TEST_PACKAGES))
+	$(call ensure_pip,$(PIP_TEST_PACKAGES))
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+	bash scripts/api-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 	@if [ ! -e /dev/net/tun ]; then echo "make e2e skipped: /dev/net/tun is missing"; \
 	elif ! apt-cache show qemu-system-x86 >/dev/null 2>&1; then echo "make e2e skipped: apt cannot install qemu-system-x86"; \
 	else $(MAKE) --no-print-directory e2e; fi
@@ -94,8 +117,10 @@ e2e:
 
 peer-checks:
 	$(call ensure_packages,$(TEST_PACKAGES))
+	$(call ensure_pip,$(PIP_TEST_PACKAGES))
 	$(SWIFT) build --product kiln
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+	bash scripts/api-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 
 bench:
 	$(call ensure_packages,$(BENCH_PACKAGES))

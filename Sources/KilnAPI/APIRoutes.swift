@@ -67,8 +67,19 @@ public struct APIRoutes: Sendable {
         return .template(kind)
     }
 
+    /// A path parameter as the client meant it: percent-decoded once, so
+    /// `%3A` is a colon; an encoded separator or dot decodes to something
+    /// the name rules refuse.
+    private func parameter(_ name: String, _ context: APIRequestContext) throws -> String {
+        let raw = context.parameters.get(name) ?? ""
+        guard let decoded = raw.removingPercentEncoding else {
+            throw APIError(.badRequest, "\(name) \"\(raw.prefix(40))\" has a malformed percent-encoding")
+        }
+        return decoded
+    }
+
     private func record(_ kind: CatalogRecord.Kind, _ context: APIRequestContext) throws -> CatalogRecord {
-        let name = context.parameters.get("name") ?? ""
+        let name = try parameter("name", context)
         do {
             return try CatalogRecord(kind: kind, name: name)
         } catch {
@@ -128,9 +139,15 @@ public struct APIRoutes: Sendable {
 
     private func write(_ record: CatalogRecord, bytes: [UInt8]?, _ request: Request, _ context: APIRequestContext) async throws -> CatalogEditor.Written {
         let credential = context.identity?.name ?? "unknown"
-        let precondition = CatalogEditor.Precondition(
-            ifMatch: request.headers[.ifMatch].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
-            mustNotExist: request.headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces) == "*")
+        let ifMatch = request.headers[.ifMatch].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if let ifMatch, ifMatch.isEmpty || ifMatch.contains("") {
+            throw APIError(.badRequest, "If-Match is empty: send the ETag from a GET, or * for any existing file")
+        }
+        let ifNoneMatch = request.headers[.ifNoneMatch]?.trimmingCharacters(in: .whitespaces)
+        if let ifNoneMatch, ifNoneMatch != "*" {
+            throw APIError(.badRequest, "If-None-Match supports only * (create, never replace)")
+        }
+        let precondition = CatalogEditor.Precondition(ifMatch: ifMatch, mustNotExist: ifNoneMatch == "*")
         return try await translate { () throws(CatalogEditor.Refusal) in
             try await editor.write(record, bytes: bytes, precondition: precondition, by: credential)
         }
@@ -173,7 +190,7 @@ public struct APIRoutes: Sendable {
     }
 
     private func macParameter(_ context: APIRequestContext) throws -> MACAddress {
-        let text = context.parameters.get("mac") ?? ""
+        let text = try parameter("mac", context)
         guard let mac = MACAddress(text) else { throw APIError(.badRequest, "\"\(text.prefix(40))\" is not a MAC address such as 52:54:00:12:34:56") }
         return mac
     }
@@ -299,7 +316,8 @@ public struct APIRoutes: Sendable {
     }
 
     static func parseTime(_ text: String) -> Date? {
-        try? Date(text, strategy: .iso8601)
+        if let plain = try? Date(text, strategy: .iso8601) { return plain }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
 

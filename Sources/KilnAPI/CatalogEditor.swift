@@ -100,11 +100,13 @@ public final class CatalogEditor: Sendable {
                 let outcome = Outcome()
                 _ = try await self.reloader.install(reason: "API \(action) \(record.path) by \(credential)") { stamp in
                     let before = try Self.readOrRefuse(source, record)
-                    try Self.check(precondition, against: before, record: record, deleting: bytes == nil)
+                    if bytes == nil && before == nil { throw Refusal(.notFound, "no \(record.kind.name) \(record.name)") }
                     let snapshot = source.snapshot()
                     let baseline = LoadedCatalog.load(from: SnapshotSource(snapshot))
                     let candidate = LoadedCatalog.load(from: SnapshotSource(snapshot.applying(record, bytes: bytes)))
+                    // What is wrong with the request itself comes before whether it is stale.
                     try Self.compare(candidate, with: baseline, record: record)
+                    try Self.check(precondition, against: before, record: record)
                     do {
                         try source.write(record, bytes: bytes)
                     } catch {
@@ -132,8 +134,7 @@ public final class CatalogEditor: Sendable {
         }
     }
 
-    private static func check(_ precondition: Precondition, against current: [UInt8]?, record: CatalogRecord, deleting: Bool) throws {
-        if deleting && current == nil { throw Refusal(.notFound, "no \(record.kind.name) \(record.name)") }
+    private static func check(_ precondition: Precondition, against current: [UInt8]?, record: CatalogRecord) throws {
         if precondition.mustNotExist && current != nil {
             throw Refusal(.preconditionFailed, "\(record.path) already exists (If-None-Match: *)")
         }

@@ -68,4 +68,17 @@ public struct Machine: Sendable, Equatable {
     public var lastError: String?
     /// The client address it was last seen at.
     public var address: String?
+
+    public init(mac: String, firstSeen: Date, lastSeen: Date, labels: [String: String], group: String?, profile: String?, stage: BootStage,
+                lastError: String?, address: String?) {
+        self.mac = mac
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.labels = labels
+        self.group = group
+        self.profile = profile
+        self.stage = stage
+        self.lastError = lastError
+        self.address = address
+    }
 }
