@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// What the recorder hands the store: an event tied to a machine, and the
 /// stage it reached.
@@ -106,11 +107,14 @@ public final class InventoryStore: Sendable {
     }
 
     /// A machine's row while a batch is applied: read once, written once.
-    private struct Pending {
+    struct Pending {
         var exists: Bool
         var firstSeen: Double
         var lastSeen: Double
         var labels: String
+        /// The labels `labels` encodes, when known: a batch whose labels are
+        /// the same does not encode them again.
+        var labelValues: [String: String]?
         /// Labels seen in this batch, encoded once when the batch is written.
         var newLabels: [String: String]?
         var group: String?
@@ -121,6 +125,15 @@ public final class InventoryStore: Sendable {
         var eventCount: Int
         /// The batch's last event for this machine, to fold repeats into.
         var lastEvent: Int?
+        /// The machine's newest stored event, to fold a repeat across batches.
+        var storedEvent: StoredEvent?
+    }
+
+    /// The newest event row of a machine, as the writer left it.
+    struct StoredEvent {
+        var id: Int64
+        var entry: InventoryEntry
+        var stage: BootStage
     }
 
     /// An event to insert, with how many identical ones in a row it stands for.
@@ -128,22 +141,28 @@ public final class InventoryStore: Sendable {
         var entry: InventoryEntry
         var stage: BootStage
         var repeats: Int
-
-        func repeats(_ other: InventoryEntry) -> Bool {
-            let a = entry.event, b = other.event
-            return a.kind == b.kind && a.endpoint == b.endpoint && a.target == b.target && a.status == b.status && a.reason == b.reason
-                && a.client == b.client && other.reached == entry.reached && !other.startsBoot
-        }
     }
+
+    static func repeats(_ entry: InventoryEntry, _ other: InventoryEntry) -> Bool {
+        let a = entry.event, b = other.event
+        return a.kind == b.kind && a.endpoint == b.endpoint && a.target == b.target && a.status == b.status && a.reason == b.reason
+            && a.client == b.client && other.reached == entry.reached && !other.startsBoot
+    }
+
+    /// Machine rows as the writer last wrote them, so a batch reads none of
+    /// them back from SQLite. Only this process writes the file (the CLI
+    /// only reads it); pruning clears the cache.
+    private let writerCache = Mutex<[String: Pending]>([:])
+    static let writerCacheLimit = 100_000
 
     /// Applies a batch in one transaction: the events, and each machine's
     /// record and stage, each machine read and written once; then trims a
     /// machine's history once it is a tenth over the retention, so the
     /// trimming is not paid on every batch. An event identical to the same
-    /// machine's previous one in the batch (a machine asking again and
-    /// again) is stored once with its count: under wrk's flood, writing
-    /// every repeat cost /ipxe half its rate. Statements are prepared once
-    /// per connection.
+    /// machine's previous one (a machine asking again and again) is stored
+    /// once with its count, within a batch and across batches: under wrk's
+    /// flood, writing every repeat cost /ipxe half its rate. Statements are
+    /// prepared once per connection.
     public func apply(_ entries: [InventoryEntry]) throws {
         guard !entries.isEmpty else { return }
         try database.write { db in try self.write(entries, in: db) }
@@ -159,12 +178,30 @@ public final class InventoryStore: Sendable {
     }
 
     private func write(_ entries: [InventoryEntry], in db: Database) throws {
+        // Held for the whole batch, which runs on GRDB's one writer: the
+        // cache is updated in place rather than copied.
+        try writerCache.withLock { cache in
+            do {
+                try write(entries, in: db, cache: &cache)
+            } catch {
+                // The batch rolls back: forget what the writer believed it stored.
+                cache.removeAll()
+                throw error
+            }
+            if cache.count > Self.writerCacheLimit { cache.removeAll() }
+        }
+    }
+
+    private func write(_ entries: [InventoryEntry], in db: Database, cache: inout [String: Pending]) throws {
         let limit = retention.eventsPerMachine
         do {
             var machines: [String: Pending] = [:]
             var events: [PendingEvent] = []
+            /// Stored events to add repeats to, by row id.
+            var bumps: [Int64: (count: Int, time: Double)] = [:]
             events.reserveCapacity(entries.count)
             let select = try db.cachedStatement(sql: "SELECT * FROM machine WHERE mac = ?")
+            let selectLast = try db.cachedStatement(sql: "SELECT * FROM event WHERE mac = ? ORDER BY id DESC LIMIT 1")
             let insertEvent = try db.cachedStatement(sql: """
                 INSERT INTO event (mac, time, kind, client, endpoint, target, status, bytes, duration, reason, stage, repeats)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -173,12 +210,15 @@ public final class InventoryStore: Sendable {
                 let event = entry.event
                 let time = event.time.timeIntervalSince1970
                 var machine: Pending
-                if let known = machines[entry.mac] {
+                if let known = machines[entry.mac] ?? cache[entry.mac] {
                     machine = known
                 } else if let row = try Row.fetchOne(select, arguments: [entry.mac]) {
                     machine = Pending(exists: true, firstSeen: row["first_seen"], lastSeen: row["last_seen"], labels: row["labels"],
                                       group: row["group_id"], profile: row["profile_id"], stage: BootStage(rawValue: row["stage"]),
                                       lastError: row["last_error"], address: row["address"], eventCount: row["event_count"])
+                    if let last = try Row.fetchOne(selectLast, arguments: [entry.mac]) {
+                        machine.storedEvent = Self.storedEvent(last)
+                    }
                 } else {
                     machine = Pending(exists: false, firstSeen: time, lastSeen: time, labels: "{}", eventCount: 0)
                 }
@@ -192,8 +232,11 @@ public final class InventoryStore: Sendable {
                 machine.address = event.client ?? machine.address
                 machine.lastSeen = max(machine.lastSeen, time)
                 let stage = machine.stage ?? .discovered
-                if let last = machine.lastEvent, events[last].repeats(entry), events[last].stage == stage {
+                if let last = machine.lastEvent, Self.repeats(events[last].entry, entry), events[last].stage == stage {
                     events[last].repeats += 1
+                } else if machine.lastEvent == nil, let stored = machine.storedEvent, Self.repeats(stored.entry, entry), stored.stage == stage {
+                    bumps[stored.id, default: (0, time)].count += 1
+                    bumps[stored.id]?.time = time
                 } else {
                     machine.lastEvent = events.count
                     machine.eventCount += 1
@@ -201,11 +244,21 @@ public final class InventoryStore: Sendable {
                 }
                 machines[entry.mac] = machine
             }
+            let bump = try db.cachedStatement(sql: "UPDATE event SET repeats = repeats + ? WHERE id = ?")
+            for (id, added) in bumps {
+                try bump.execute(arguments: [added.count, id])
+            }
             for pending in events {
                 let event = pending.entry.event
                 try insertEvent.execute(arguments: [pending.entry.mac, event.time.timeIntervalSince1970, event.kind.rawValue, event.client,
                                                     event.endpoint, event.target, event.status, event.bytes, event.duration, event.reason,
                                                     pending.stage.rawValue, pending.repeats])
+                // Each machine's last inserted event is the one later repeats fold into.
+                if var machine = machines[pending.entry.mac], let index = machine.lastEvent,
+                   events[index].entry == pending.entry, events[index].stage == pending.stage {
+                    machine.storedEvent = StoredEvent(id: db.lastInsertedRowID, entry: pending.entry, stage: pending.stage)
+                    machines[pending.entry.mac] = machine
+                }
             }
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO machine (mac, first_seen, last_seen, labels, group_id, profile_id, stage, last_error, address, event_count)
@@ -219,8 +272,12 @@ public final class InventoryStore: Sendable {
                 DELETE FROM event WHERE id IN (SELECT id FROM event WHERE mac = ? ORDER BY id LIMIT ?)
                 """)
             for (mac, var machine) in machines {
-                // JSON once per machine and batch: per event it was a fifth of a storm's CPU.
-                if let labels = machine.newLabels { machine.labels = Self.json(labels) }
+                // JSON once per machine and batch, and only when the labels changed.
+                if let labels = machine.newLabels, labels != machine.labelValues {
+                    machine.labels = Self.json(labels)
+                    machine.labelValues = labels
+                }
+                machine.newLabels = nil
                 if machine.eventCount > limit + limit / 10 {
                     try trim.execute(arguments: [mac, machine.eventCount - limit])
                     machine.eventCount = limit
@@ -232,9 +289,21 @@ public final class InventoryStore: Sendable {
                 } else {
                     try insert.execute(arguments: [mac, machine.firstSeen, machine.lastSeen, machine.labels, machine.group, machine.profile,
                                                    stage, machine.lastError, machine.address, machine.eventCount])
+                    machine.exists = true
                 }
+                machine.lastEvent = nil
+                cache[mac] = machine
             }
         }
+    }
+
+    private static func storedEvent(_ row: Row) -> StoredEvent {
+        let event = BootEvent(
+            time: Date(timeIntervalSince1970: row["time"]), kind: BootEvent.Kind(rawValue: row["kind"]) ?? .http, mac: row["mac"],
+            client: row["client"], endpoint: row["endpoint"], target: row["target"], status: row["status"],
+            bytes: row["bytes"], duration: row["duration"], reason: row["reason"])
+        let stage = BootStage(rawValue: row["stage"]) ?? .discovered
+        return StoredEvent(id: row["id"], entry: InventoryEntry(event: event, mac: row["mac"], reached: stage, startsBoot: false), stage: stage)
     }
 
     /// Drops events older than the retention's age; returns how many.
@@ -242,6 +311,8 @@ public final class InventoryStore: Sendable {
     public func prune(now: Date = Date()) throws -> Int {
         let cutoff = now.timeIntervalSince1970 - retention.maximumAge
         return try database.write { db in
+            // Counts and newest events change under the writer: it reads them afresh.
+            self.writerCache.withLock { $0.removeAll() }
             try db.execute(sql: "DELETE FROM event WHERE time < ?", arguments: [cutoff])
             let removed = db.changesCount
             if removed > 0 {
@@ -322,9 +393,36 @@ public final class InventoryStore: Sendable {
             lastError: row["last_error"], address: row["address"])
     }
 
+    /// Labels as a JSON object with sorted keys. Written by hand:
+    /// JSONSerialization's sorted keys compare through ICU collation, which
+    /// was a fifth of all CPU under a boot storm.
     static func json(_ labels: [String: String]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: labels, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        var out = "{"
+        for (index, key) in labels.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            appendJSONString(key, to: &out)
+            out += ":"
+            appendJSONString(labels[key] ?? "", to: &out)
+        }
+        out += "}"
+        return out
+    }
+
+    private static func appendJSONString(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value):
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 }
 

@@ -151,6 +151,17 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
         #expect(try store.eventCount() == 100)
     }
 
+    /// Labels come from the network: whatever a machine sends must be
+    /// stored as JSON that reads back as exactly what it sent.
+    @Test func hostileLabelsAreStoredAsValidJSON() throws {
+        let hostile = ["hostname": "a\"b\\c\n\r\t\u{0}\u{1}\u{1F}\u{7F}", "serial": "é😀\u{2028}\u{2029}", "x\"key": "</script>", "": ""]
+        let text = InventoryStore.json(hostile)
+        let decoded = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+        #expect(decoded == hostile)
+        #expect(InventoryStore.json([:]) == "{}")
+        #expect(InventoryStore.json(["b": "2", "a": "1"]) == #"{"a":"1","b":"2"}"#)
+    }
+
     @Test func aMachineAskingAgainAndAgainIsOneEventWithItsCount() throws {
         let (store, folder) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -161,6 +172,19 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
         let stored = try store.events(for: mac)
         #expect(stored.map(\.2) == [50, 1])
         #expect(stored.map(\.0.status) == [200, 404])
+        // Across batches too: the next batches' repeats fold into the stored event.
+        let again = (0..<3).map { event(.http, "ipxe", "/ipxe", status: 404, mac: mac, at: 2 + Double($0), reason: "no group") }
+        try store.apply(again.prefix(1).compactMap { classifier.classify($0, catalog: catalog) })
+        try store.apply(again.dropFirst().compactMap { classifier.classify($0, catalog: catalog) })
+        #expect(try store.events(for: mac).map(\.2) == [50, 4])
+        try store.apply([event(.http, "ipxe", "/ipxe", mac: mac, at: 9)].compactMap { classifier.classify($0, catalog: catalog) })
+        #expect(try store.events(for: mac).map(\.2) == [50, 4, 1])
+        // A store opened afresh (a restart) reads the newest event back and folds into it.
+        let reopened = try InventoryStore(folder: folder + "/state")
+        try reopened.apply([event(.http, "ipxe", "/ipxe", mac: mac, at: 10)].compactMap { classifier.classify($0, catalog: catalog) })
+        let counts = try reopened.events(for: mac).map(\.2)
+        #expect(counts == [50, 4, 2], "\(counts)")
+        #expect(try reopened.machine(mac)?.lastSeen == Date(timeIntervalSince1970: 1_000_010))
     }
 
     @Test func manyMachinesInOneBatch() throws {
