@@ -89,12 +89,15 @@ public final class InventoryRecorder: Service, Sendable {
                 return batch.compactMap { classifier.classify($0, catalog: catalog) }
             }
             let store = self.store
+            if let recovered = store.recoverIfNeeded() { logger.error("inventory: \(recovered)") }
             do {
                 try await store.applyWithoutBlocking(entries)
                 written.increment(by: Int64(entries.count))
             } catch {
                 failures.increment()
                 logger.error("inventory: could not write \(entries.count) events: \(error)")
+                // A corrupt file is set aside and a new one started; these events are lost, later ones are kept.
+                if let recovered = store.recoverIfNeeded(after: error) { logger.error("inventory: \(recovered)") }
                 return
             }
         }

@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the recorder hands the store: an event tied to a machine, and the
 /// stage it reached.
@@ -34,22 +37,28 @@ public struct Retention: Sendable, Equatable {
 /// migrated on open. Kiln's state, not its configuration: losing it loses
 /// history, never a boot.
 public final class InventoryStore: Sendable {
-    let database: DatabasePool
+    /// The open database and the file it was opened on, replaced whole when
+    /// the file is deleted or found corrupt.
+    private struct Opened {
+        var pool: DatabasePool
+        var inode: UInt64?
+        /// Whether the file carried SQLite's header once opened: only then
+        /// is a missing header taken for damage.
+        var hadHeader = false
+    }
+
+    private let opened: Mutex<Opened>
+    var database: DatabasePool { opened.withLock { $0.pool } }
     public let path: String
     public let retention: Retention
+    private let writable: Bool
 
     /// Opens (creating the folder and file, and migrating) the store in `folder`.
     public init(folder: String, retention: Retention = Retention()) throws {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         path = folder + "/inventory.sqlite"
         self.retention = retention
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        // WAL with synchronous NORMAL: a power cut may lose the last batch,
-        // never the database; FULL would fsync every batch.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-        database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+        writable = true
+        opened = Mutex(try Self.open(path: path))
     }
 
     /// Read-only, for the CLI beside a running server.
@@ -59,10 +68,77 @@ public final class InventoryStore: Sendable {
             throw InventoryError("no inventory at \(path): kiln serve creates it when it first records a machine")
         }
         retention = Retention()
+        writable = false
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(5)
-        database = try DatabasePool(path: path, configuration: configuration)
+        opened = Mutex(Opened(pool: try DatabasePool(path: path, configuration: configuration), inode: nil))
+    }
+
+    private static func open(path: String) throws -> Opened {
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: path) {
+            // A journal left beside a deleted database belongs to it, not to the new one.
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        // WAL with synchronous NORMAL: a power cut may lose the last batch,
+        // never the database; FULL would fsync every batch.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try migrator.migrate(pool)
+        return Opened(pool: pool, inode: inode(of: path), hadHeader: hasSQLiteHeader(path))
+    }
+
+    private static func hasSQLiteHeader(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        return header == Data("SQLite format 3\u{0}".utf8)
+    }
+
+    private static func inode(of path: String) -> UInt64? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return UInt64(info.st_ino)
+    }
+
+    /// Notices a store that can no longer be written where it should be,
+    /// and starts a new one: the file was deleted or replaced (its inode
+    /// changed), or `error` says it is corrupt, in which case the broken
+    /// file is kept beside it for inspection. Returns what was done, for
+    /// the log; nil when the store is fine.
+    public func recoverIfNeeded(after error: (any Error)? = nil) -> String? {
+        guard writable else { return nil }
+        let current = Self.inode(of: path)
+        let (inode, hadHeader) = opened.withLock { ($0.inode, $0.hadHeader) }
+        let moved = current == nil || current != inode
+        // An open connection keeps writing to its cached pages and journal
+        // over a damaged file; the header is what shows the damage at once.
+        let corrupt = (error as? DatabaseError).map { [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains($0.resultCode) } ?? false
+            || (!moved && hadHeader && !Self.hasSQLiteHeader(path))
+        guard corrupt || moved else { return nil }
+        var what = moved ? "the inventory file \(path) was removed or replaced while open" : "the inventory file \(path) is corrupt"
+        if corrupt && !moved {
+            let aside = path + ".corrupt-\(Int(Date().timeIntervalSince1970))"
+            do {
+                try FileManager.default.moveItem(atPath: path, toPath: aside)
+                for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+                what += "; kept as \(aside)"
+            } catch {
+                return what + "; it could not be moved aside (\(error)), so it is left as it is"
+            }
+        }
+        do {
+            let fresh = try Self.open(path: path)
+            opened.withLock { $0 = fresh }
+            writerCache.withLock { $0.removeAll() }
+            return what + "; a new inventory was started"
+        } catch {
+            return what + "; a new one could not be created: \(error)"
+        }
     }
 
     static var migrator: DatabaseMigrator {

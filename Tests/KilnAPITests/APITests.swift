@@ -242,6 +242,20 @@ import Testing
         }
     }
 
+    @Test func aDamagedInventoryAnswers503UntilItIsReplacedAndBootsGoOn() async throws {
+        try await withAPI { api in
+            let inventory = try #require(api.inventory)
+            try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: inventory.path))
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: inventory.path + suffix) }
+            let damaged = try await api.api("GET", "/api/v1/machines")
+            #expect([200, 503].contains(damaged.status))
+            if damaged.status == 503 { #expect((damaged.json?["error"] as? String)?.contains("inventory") == true) }
+            #expect(try await api.boot("/ipxe?mac=52:54:00:00:00:01").status == 200)
+            #expect(inventory.recoverIfNeeded() != nil)
+            #expect(try await api.api("GET", "/api/v1/machines").status == 200)
+        }
+    }
+
     @Test func withTheInventoryOffMachinesAnswer503() async throws {
         try await withAPI(inventory: false) { api in
             let reply = try await api.api("GET", "/api/v1/machines")

@@ -162,6 +162,37 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
         #expect(InventoryStore.json(["b": "2", "a": "1"]) == #"{"a":"1","b":"2"}"#)
     }
 
+    /// Someone removes the state folder, or the file is damaged, while Kiln
+    /// runs: boots never notice, the recorder logs it and starts a new store.
+    @Test func aDeletedOrCorruptDatabaseIsReplacedWhileRecording() async throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let logger = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
+        let recorder = InventoryRecorder(store: store, catalog: { catalog }, logger: logger, registry: PrometheusCollectorRegistry(),
+                                         classifier: EventClassifier(neighbours: { [:] }))
+        recorder.record(event(.http, "ipxe", "/ipxe", mac: mac, at: 1))
+        await recorder.flush()
+        #expect(try store.eventCount() == 1)
+
+        try FileManager.default.removeItem(atPath: folder + "/state")
+        recorder.record(event(.http, "ignition", "/ignition", mac: mac, at: 2))
+        await recorder.flush()
+        #expect(FileManager.default.fileExists(atPath: store.path))
+        #expect(try store.events(for: mac).map(\.0.endpoint) == ["ignition"])
+
+        // Garbage over the file's first pages: SQLite reports it corrupt or not a database.
+        try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: store.path))
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store.path + suffix) }
+        #expect(throws: (any Error).self) { try InventoryStore(readingFolder: folder + "/state").machines() }
+        for round in 0..<3 {
+            recorder.record(event(.http, "ipxe", "/ipxe", mac: mac, at: 3 + Double(round)))
+            await recorder.flush()
+        }
+        let kept = try FileManager.default.contentsOfDirectory(atPath: folder + "/state").filter { $0.contains(".corrupt-") }
+        #expect(kept.count == 1, "the damaged file is kept for inspection")
+        #expect(try store.machine(mac) != nil, "recording goes on in a new store")
+    }
+
     @Test func aMachineAskingAgainAndAgainIsOneEventWithItsCount() throws {
         let (store, folder) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }
