@@ -21,7 +21,7 @@ TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa
 # make e2e: QEMU with iPXE ROMs and OVMF (UEFI), ipxe.efi, dnsmasq as the site DHCP server, busybox and cpio for the
 # guests' initramfs; the guest kernel is downloaded and unpacked by the script.
 E2E_PACKAGES   := qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
-BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils
+BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils sqlite3
 # schemathesis checks the management API against its OpenAPI document.
 PIP_TEST_PACKAGES := schemathesis
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
@@ -128,6 +128,7 @@ bench:
 	$(SWIFT) build -c release --product TFTPDecoderFuzz
 	$(SWIFT) build -c release --product ConfigDriveBench
 	$(SWIFT) build -c release --product DHCPFuzz
+	$(SWIFT) build -c release --product InventoryStorm
 	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	python3 scripts/bench_tftp.py "$$($(SWIFT) build -c release --show-bin-path)/kiln"
@@ -141,6 +142,8 @@ bench:
 	bash scripts/bench_iso.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln" "$$($(SWIFT) build -c release --show-bin-path)/ConfigDriveBench"
 	@echo
 	bash scripts/bench_installer.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+	@echo
+	bash scripts/bench_inventory.sh "$$($(SWIFT) build -c release --show-bin-path)/InventoryStorm"
 
 clean:
 	rm -rf .build

@@ -188,6 +188,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "InventoryStorm",
+            dependencies: [
+                "KilnInventory", "KilnCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/InventoryStorm",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "ConfigDriveBench",
             dependencies: ["KilnISO"],
             path: "Benchmarks/ConfigDriveBench",

@@ -236,8 +236,9 @@ while read -r name mac address firmware profile failure; do
 done <<<"$GUESTS"
 say "network: rack namespace $NS (bridge br0 $SERVER/24, $GUEST_COUNT taps), site namespace $SITE_NS ($SITE/24 on a veth into br0)"
 
+"$KILN" token add e2e --scope write --tokens-file "$WORK/api-tokens" >"$WORK/api.token" || fail "setup: kiln token add failed"
 ip netns exec "$NS" "$KILN" serve --data-path "$WORK/data" --assets-path "$WORK/assets" --address "$SERVER:8080" --tftp-address "$SERVER:69" \
-    --dhcp proxy --dhcp-interface br0 --inventory on >"$WORK/kiln.log" 2>&1 &
+    --dhcp proxy --dhcp-interface br0 --inventory on --api-address 127.0.0.1:8081 --api-tokens "$WORK/api-tokens" >"$WORK/kiln.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 in_ns curl -sf "http://$SERVER:8080/healthz" >/dev/null || { cat "$WORK/kiln.log"; fail "kiln: did not start"; }
@@ -263,8 +264,8 @@ say "dnsmasq: the site's DHCP server on $SITE, addresses only (no boot file, no 
 
 # --- Boot. -------------------------------------------------------------------
 declare -A QEMU STAGE DONE RESULT BEGAN EXITED
-while read -r name mac address firmware profile failure; do
-    [ -n "$name" ] || continue
+start_guest() {  # start_guest NAME MAC FIRMWARE SERIAL-FILE: powers a guest on; sets QEMU[NAME]
+    local name=$1 mac=$2 firmware=$3 serial=$4
     case "$firmware" in
         bios) FIRMWARE=(-machine pc,accel=tcg)
               NIC="virtio-net-pci,netdev=n0,mac=$mac,bootindex=1" ;;
@@ -279,11 +280,15 @@ while read -r name mac address firmware profile failure; do
               fi ;;
     esac
     ip netns exec "$NS" qemu-system-x86_64 "${FIRMWARE[@]}" -m 256 -smp 1 -display none -monitor none -no-reboot \
-        -serial "file:$WORK/$name.serial" \
+        -serial "file:$serial" \
         -netdev "tap,id=n0,ifname=tap-$name,script=no,downscript=no" \
         -device "$NIC" >"$WORK/$name.qemu" 2>&1 &
     QEMU[$name]=$!
     PIDS+=($!)
+}
+while read -r name mac address firmware profile failure; do
+    [ -n "$name" ] || continue
+    start_guest "$name" "$mac" "$firmware" "$WORK/$name.serial"
     BEGAN[$name]=$(date +%s)
     STAGE[$name]=""
 done <<<"$GUESTS"
@@ -403,7 +408,7 @@ while read -r name mac address firmware profile failure; do
 done <<<"$GUESTS"
 
 # --- The inventory: every machine that asked, and how far it got. -----------
-sleep 1.5  # the recorder writes every 500 ms
+sleep 2.5  # the recorder writes once a second
 "$KILN" machines --data-path "$WORK/data" >"$WORK/machines.txt" 2>&1 || { cat "$WORK/machines.txt"; fail "kiln machines failed"; }
 expect_stage() {  # expect_stage NAME MAC STAGE [ERROR-TEXT]
     local row; row=$(grep "^$2 " "$WORK/machines.txt")
@@ -422,7 +427,43 @@ expect_stage uefi 52:54:00:e2:e0:0b config
 expect_stage httpboot 52:54:00:e2:e0:0f config
 expect_stage nogroup 52:54:00:e2:e0:0d discovered "no group"
 expect_stage badign 52:54:00:e2:e0:0e initrd "map has no entry for key"
-"$KILN" machine --data-path "$WORK/data" 52:54:00:e2:e0:0b | sed 's/^/    /'
+"$KILN" machine --data-path "$WORK/data" 52:54:00:e2:e0:0b >"$WORK/uefi-events.txt"
+sed 's/^/    /' "$WORK/uefi-events.txt"
+# Its events in boot order: proxyDHCP, the TFTP download, the boot script, iPXE's script, kernel, initrd, Ignition.
+order=$(awk '/^  [0-9]/ { stage=$NF; if ($0 ~ / \(/) { sub(/ \(.*/, ""); stage=$NF }
+         if ($3 == "dhcp") e="dhcp"; else if ($3 == "tftp" && $4 == 200) e="tftp"; else if ($3 == "boot.ipxe") e="boot.ipxe";
+         else if ($3 == "ipxe") e="ipxe"; else if (stage == "kernel" && $3 == "assets") e="kernel";
+         else if (stage == "initrd" && $3 == "assets") e="initrd"; else if ($3 == "ignition") e="ignition"; else next;
+         if (!(e in seen)) { seen[e]=1; printf "%s ", e } }' "$WORK/uefi-events.txt")
+if [ "$order" = "dhcp tftp boot.ipxe ipxe kernel initrd ignition " ]; then
+    say "ok   uefi: its events are in boot order: $order"
+else
+    say "FAIL uefi: events in the order '$order', expected dhcp tftp boot.ipxe ipxe kernel initrd ignition"; failures=$((failures + 1))
+fi
+
+# --- A discovered machine is given a profile through the API and boots it. ----
+if ip netns exec "$NS" env KILN_SERVER=http://127.0.0.1:8081 KILN_TOKEN_FILE="$WORK/api.token" \
+        "$KILN" assign 52:54:00:e2:e0:0d --profile e2e-worker --metadata '{"hostname": "nogroup.rack.example"}' >"$WORK/assign.txt" 2>&1; then
+    say "api: $(cat "$WORK/assign.txt")"
+    start_guest nogroup 52:54:00:e2:e0:0d bios "$WORK/nogroup-again.serial"
+    again=$(( $(date +%s) + GUEST_SECONDS ))
+    while [ "$(date +%s)" -lt "$again" ] && kill -0 "${QEMU[nogroup]}" 2>/dev/null \
+          && ! grep -qa "KILN-E2E-IGNITION-END" "$WORK/nogroup-again.serial" 2>/dev/null; do sleep 0.5; done
+    kill "${QEMU[nogroup]}" 2>/dev/null
+    booted=$(tr -d '\r' <"$WORK/nogroup-again.serial" | grep -a "KILN-E2E profile=" | sed 's/.*profile=\([^ ]*\).*/\1/')
+    sleep 2.5
+    "$KILN" machines --data-path "$WORK/data" >"$WORK/machines.txt" 2>&1
+    if [ "$booted" = e2e-worker ]; then
+        say "ok   nogroup (52:54:00:e2:e0:0d): assigned e2e-worker through the API, rebooted, and booted it"
+        expect_stage nogroup-assigned 52:54:00:e2:e0:0d config
+    else
+        say "FAIL nogroup (52:54:00:e2:e0:0d): assigned e2e-worker through the API, but the second boot printed profile '$booted'"
+        tr -d '\r' <"$WORK/nogroup-again.serial" | tail -15
+        failures=$((failures + 1))
+    fi
+else
+    say "FAIL api: kiln assign failed: $(cat "$WORK/assign.txt")"; failures=$((failures + 1))
+fi
 
 if [ "$failures" -gt 0 ]; then
     echo "--- kiln machines"; cat "$WORK/machines.txt"
@@ -431,4 +472,4 @@ if [ "$failures" -gt 0 ]; then
     for serial in "$WORK"/*.serial; do echo "--- $(basename "$serial")"; tr -d '\r' <"$serial" | tail -15; done
     fail "$failures guest(s) did not end as expected"
 fi
-say "e2e: 3 guests (SeaBIOS iPXE, UEFI PXE, UEFI HTTP Boot) booted through Kiln's proxyDHCP, 3 broken guests failed at the stage broken"
+say "e2e: 3 guests (SeaBIOS iPXE, UEFI PXE, UEFI HTTP Boot) booted through Kiln's proxyDHCP, 3 broken guests failed at the stage broken, and the discovered one booted after kiln assign"

@@ -14,6 +14,10 @@ struct Reply: Sendable {
     var reason: String?
     /// Butane warnings about the config served, logged with the request.
     var warnings: [String] = []
+    /// A body streamed from disk (a kernel, an initrd): the request is
+    /// recorded when its last byte is written, with the bytes sent and the
+    /// whole transfer's duration, rather than when its head is.
+    var recordsWhenSent = false
 
     static let plainText = "text/plain; charset=utf-8"
 

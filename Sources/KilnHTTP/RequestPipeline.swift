@@ -1,3 +1,4 @@
+import Synchronization
 import HTTPTypes
 import Hummingbird
 import KilnCore
@@ -113,11 +114,33 @@ struct RequestPipeline: Sendable {
         record.reason = reply.reason
         record.warnings = reply.warnings
         record.duration = started.duration(to: .now)
-        log.emit(record)
         var headers = reply.headers
         if let group = record.group { headers[.kilnGroup] = group }
         if let profile = record.profile { headers[.kilnProfile] = profile }
-        return Response(status: reply.status, headers: headers, body: reply.body)
+        guard reply.recordsWhenSent else {
+            log.emit(record)
+            return Response(status: reply.status, headers: headers, body: reply.body)
+        }
+        let log = self.log
+        let pending = record
+        let body = reply.body
+        let measured = ResponseBody(contentLength: body.contentLength) { writer in
+            let sent = SentBytes()
+            var done = pending
+            do {
+                try await body.write(CountingWriter(base: writer, sent: sent))
+            } catch {
+                done.reason = "transfer ended after \(sent.count) of \(body.contentLength.map(String.init) ?? "?") bytes: \(error)"
+                done.bytes = sent.count
+                done.duration = started.duration(to: .now)
+                log.emit(done)
+                throw error
+            }
+            done.bytes = sent.count
+            done.duration = started.duration(to: .now)
+            log.emit(done)
+        }
+        return Response(status: reply.status, headers: headers, body: measured)
     }
 
     struct Refusal: Error {
@@ -179,4 +202,26 @@ extension HTTPField.Name {
     /// choice with `curl -i` without reading server logs.
     static let kilnGroup = HTTPField.Name("X-Kiln-Group")!
     static let kilnProfile = HTTPField.Name("X-Kiln-Profile")!
+}
+
+/// Bytes a streamed body has written so far.
+final class SentBytes: Sendable {
+    private let value = Mutex(0)
+    var count: Int { value.withLock { $0 } }
+    func add(_ bytes: Int) { value.withLock { $0 += bytes } }
+}
+
+/// Passes a body through, counting what it writes.
+struct CountingWriter: ResponseBodyWriter {
+    var base: any ResponseBodyWriter
+    let sent: SentBytes
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        try await base.write(buffer)
+        sent.add(buffer.readableBytes)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await base.finish(trailingHeaders)
+    }
 }

@@ -1,10 +1,13 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import KilnCore
 import KilnRender
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import Testing
 @testable import KilnHTTP
 
@@ -25,6 +28,33 @@ private let files: [String: String] = [
             #expect(reply.status == 404)
             #expect(reply.text == "no endpoint /nowhere; Kiln serves /boot.ipxe /ipxe /grub /metadata /ignition /generic /cloud /configdrive.iso /netboot.iso /installer.iso /ignition.img /assets/ /metrics /healthz\n")
         }
+    }
+
+    /// A kernel is recorded when its last byte is written: the inventory
+    /// gets the bytes sent and the whole transfer's duration.
+    @Test func aStreamedAssetIsRecordedWhenItsLastByteIsSent() async throws {
+        let folder = NSTemporaryDirectory() + "kiln-sent-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let size = 3 * 512 * 1024 + 17
+        try Data(repeating: 7, count: size).write(to: URL(fileURLWithPath: folder + "/vmlinuz"))
+        let records = Mutex<[RequestRecord]>([])
+        let quiet = Logger(label: "quiet") { _ in SwiftLogNoOpLogHandler() }
+        let routes = KilnRoutes(store: SnapshotStore<CompiledCatalog>(), assetsPath: folder, metrics: KilnMetrics(), logger: quiet,
+                                subscriber: { record in records.withLock { $0.append(record) } })
+        let app = Application(router: routes.makeRouter(), logger: quiet)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/assets/vmlinuz", method: .get) { response in
+                #expect(response.body.readableBytes == size)
+            }
+            try await client.execute(uri: "/assets/vmlinuz", method: .get, headers: [.range: "bytes=0-99"]) { response in
+                #expect(response.status == .partialContent)
+            }
+        }
+        let seen = records.withLock { $0 }
+        #expect(seen.map(\.bytes) == [size, 100])
+        #expect(seen.map(\.status) == [200, 206])
+        #expect(seen.allSatisfy { $0.reason == nil && $0.duration > .zero })
     }
 
     @Test func everyRequestIsRecordedOnceWithItsMatch() async throws {

@@ -100,7 +100,9 @@ struct AssetEndpoints: Sendable {
             }
             try await writer.finish(nil)
         }
-        return Reply(status: status, headers: headers, body: body)
+        var reply = Reply(status: status, headers: headers, body: body)
+        reply.recordsWhenSent = true
+        return reply
     }
 
     /// RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
