@@ -72,6 +72,11 @@ public final class InventoryRecorder: Service, Sendable {
             }
         }
         await flush()
+        do {
+            try store.writeHeldBack()
+        } catch {
+            logger.error("inventory: could not write the last repeats and sightings: \(error)")
+        }
     }
 
     /// Writes everything queued now, in batches; for tests and shutdown.

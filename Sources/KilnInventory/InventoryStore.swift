@@ -203,7 +203,23 @@ public final class InventoryStore: Sendable {
         var lastEvent: Int?
         /// The machine's newest stored event, to fold a repeat across batches.
         var storedEvent: StoredEvent?
+        /// Repeats of `storedEvent` and a later `lastSeen` not yet written:
+        /// a machine that only asks again is written every few seconds,
+        /// not every batch.
+        var unwrittenRepeats = 0
+        var touched = false
+        /// When this row was last written (seconds, the writer's clock).
+        var writtenAt: Double = 0
+
+        /// What a reader would notice besides the time and repeat counts.
+        func differs(from other: Pending) -> Bool {
+            !exists || labels != other.labels || group != other.group || profile != other.profile || stage != other.stage
+                || lastError != other.lastError || address != other.address || eventCount != other.eventCount
+        }
     }
+
+    /// How long a machine that only repeats itself may go unwritten.
+    static let touchInterval = 5.0
 
     /// The newest event row of a machine, as the writer left it.
     struct StoredEvent {
@@ -270,24 +286,27 @@ public final class InventoryStore: Sendable {
 
     private func write(_ entries: [InventoryEntry], in db: Database, cache: inout [String: Pending]) throws {
         let limit = retention.eventsPerMachine
-        do {
-            var machines: [String: Pending] = [:]
-            var events: [PendingEvent] = []
-            /// Stored events to add repeats to, by row id.
-            var bumps: [Int64: (count: Int, time: Double)] = [:]
-            events.reserveCapacity(entries.count)
-            let select = try db.cachedStatement(sql: "SELECT * FROM machine WHERE mac = ?")
-            let selectLast = try db.cachedStatement(sql: "SELECT * FROM event WHERE mac = ? ORDER BY id DESC LIMIT 1")
-            let insertEvent = try db.cachedStatement(sql: """
-                INSERT INTO event (mac, time, kind, client, endpoint, target, status, bytes, duration, reason, stage, repeats)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for entry in entries {
-                let event = entry.event
-                let time = event.time.timeIntervalSince1970
-                var machine: Pending
-                if let known = machines[entry.mac] ?? cache[entry.mac] {
-                    machine = known
+        let now = ProcessInfo.processInfo.systemUptime
+        var machines: [String: Pending] = [:]
+        /// Each machine as it was before this batch, to tell a real change from a repeat.
+        var before: [String: Pending] = [:]
+        var events: [PendingEvent] = []
+        events.reserveCapacity(entries.count)
+        let select = try db.cachedStatement(sql: "SELECT * FROM machine WHERE mac = ?")
+        let selectLast = try db.cachedStatement(sql: "SELECT * FROM event WHERE mac = ? ORDER BY id DESC LIMIT 1")
+        let insertEvent = try db.cachedStatement(sql: """
+            INSERT INTO event (mac, time, kind, client, endpoint, target, status, bytes, duration, reason, stage, repeats)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for entry in entries {
+            let event = entry.event
+            let time = event.time.timeIntervalSince1970
+            var machine: Pending
+            if let known = machines[entry.mac] {
+                machine = known
+            } else {
+                if let cached = cache[entry.mac] {
+                    machine = cached
                 } else if let row = try Row.fetchOne(select, arguments: [entry.mac]) {
                     machine = Pending(exists: true, firstSeen: row["first_seen"], lastSeen: row["last_seen"], labels: row["labels"],
                                       group: row["group_id"], profile: row["profile_id"], stage: BootStage(rawValue: row["stage"]),
@@ -295,81 +314,116 @@ public final class InventoryStore: Sendable {
                     if let last = try Row.fetchOne(selectLast, arguments: [entry.mac]) {
                         machine.storedEvent = Self.storedEvent(last)
                     }
+                    machine.writtenAt = now
                 } else {
                     machine = Pending(exists: false, firstSeen: time, lastSeen: time, labels: "{}", eventCount: 0)
                 }
-                let newBoot = entry.startsBoot && machine.stage.map { entry.reached < $0 } == true
-                machine.stage = BootStage.after(machine.stage, reached: entry.reached, startsBoot: entry.startsBoot)
-                if newBoot { machine.lastError = nil }
-                if event.failed { machine.lastError = event.reason ?? "status \(event.status) for \(event.target)" }
-                if !event.labels.isEmpty { machine.newLabels = event.labels }
-                machine.group = event.group ?? machine.group
-                machine.profile = event.profile ?? machine.profile
-                machine.address = event.client ?? machine.address
-                machine.lastSeen = max(machine.lastSeen, time)
-                let stage = machine.stage ?? .discovered
-                if let last = machine.lastEvent, Self.repeats(events[last].entry, entry), events[last].stage == stage {
-                    events[last].repeats += 1
-                } else if machine.lastEvent == nil, let stored = machine.storedEvent, Self.repeats(stored.entry, entry), stored.stage == stage {
-                    bumps[stored.id, default: (0, time)].count += 1
-                    bumps[stored.id]?.time = time
-                } else {
-                    machine.lastEvent = events.count
-                    machine.eventCount += 1
-                    events.append(PendingEvent(entry: entry, stage: stage, repeats: 1))
-                }
-                machines[entry.mac] = machine
+                before[entry.mac] = machine
             }
-            let bump = try db.cachedStatement(sql: "UPDATE event SET repeats = repeats + ? WHERE id = ?")
-            for (id, added) in bumps {
-                try bump.execute(arguments: [added.count, id])
+            let newBoot = entry.startsBoot && machine.stage.map { entry.reached < $0 } == true
+            machine.stage = BootStage.after(machine.stage, reached: entry.reached, startsBoot: entry.startsBoot)
+            if newBoot { machine.lastError = nil }
+            if event.failed { machine.lastError = event.reason ?? "status \(event.status) for \(event.target)" }
+            if !event.labels.isEmpty { machine.newLabels = event.labels }
+            machine.group = event.group ?? machine.group
+            machine.profile = event.profile ?? machine.profile
+            machine.address = event.client ?? machine.address
+            if time > machine.lastSeen {
+                machine.lastSeen = time
+                machine.touched = true
             }
-            for pending in events {
-                let event = pending.entry.event
-                try insertEvent.execute(arguments: [pending.entry.mac, event.time.timeIntervalSince1970, event.kind.rawValue, event.client,
-                                                    event.endpoint, event.target, event.status, event.bytes, event.duration, event.reason,
-                                                    pending.stage.rawValue, pending.repeats])
-                // Each machine's last inserted event is the one later repeats fold into.
-                if var machine = machines[pending.entry.mac], let index = machine.lastEvent,
-                   events[index].entry == pending.entry, events[index].stage == pending.stage {
-                    machine.storedEvent = StoredEvent(id: db.lastInsertedRowID, entry: pending.entry, stage: pending.stage)
-                    machines[pending.entry.mac] = machine
-                }
+            let stage = machine.stage ?? .discovered
+            if let last = machine.lastEvent, Self.repeats(events[last].entry, entry), events[last].stage == stage {
+                events[last].repeats += 1
+            } else if machine.lastEvent == nil, let stored = machine.storedEvent, Self.repeats(stored.entry, entry), stored.stage == stage {
+                machine.unwrittenRepeats += 1
+            } else {
+                machine.lastEvent = events.count
+                machine.eventCount += 1
+                events.append(PendingEvent(entry: entry, stage: stage, repeats: 1))
             }
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO machine (mac, first_seen, last_seen, labels, group_id, profile_id, stage, last_error, address, event_count)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let update = try db.cachedStatement(sql: """
+            machines[entry.mac] = machine
+        }
+        for pending in events {
+            let event = pending.entry.event
+            try insertEvent.execute(arguments: [pending.entry.mac, event.time.timeIntervalSince1970, event.kind.rawValue, event.client,
+                                                event.endpoint, event.target, event.status, event.bytes, event.duration, event.reason,
+                                                pending.stage.rawValue, pending.repeats])
+            // Each machine's last inserted event is the one later repeats fold into.
+            if var machine = machines[pending.entry.mac], let index = machine.lastEvent,
+               events[index].entry == pending.entry, events[index].stage == pending.stage {
+                machine.storedEvent = StoredEvent(id: db.lastInsertedRowID, entry: pending.entry, stage: pending.stage)
+                machines[pending.entry.mac] = machine
+            }
+        }
+        let trim = try db.cachedStatement(sql: """
+            DELETE FROM event WHERE id IN (SELECT id FROM event WHERE mac = ? ORDER BY id LIMIT ?)
+            """)
+        for (mac, var machine) in machines {
+            // JSON once per machine and batch, and only when the labels changed.
+            if let labels = machine.newLabels, labels != machine.labelValues {
+                machine.labels = Self.json(labels)
+                machine.labelValues = labels
+            }
+            machine.newLabels = nil
+            machine.lastEvent = nil
+            if machine.eventCount > limit + limit / 10 {
+                try trim.execute(arguments: [mac, machine.eventCount - limit])
+                machine.eventCount = limit
+            }
+            let changed = before[mac].map { machine.differs(from: $0) } ?? true
+            if changed || now - machine.writtenAt >= Self.touchInterval {
+                try writeRow(mac, &machine, in: db, now: now)
+            }
+            cache[mac] = machine
+        }
+        // Machines that only repeated themselves and have not asked since.
+        for (mac, machine) in cache where (machine.touched || machine.unwrittenRepeats > 0) && machines[mac] == nil
+            && now - machine.writtenAt >= Self.touchInterval {
+            var written = machine
+            try writeRow(mac, &written, in: db, now: now)
+            cache[mac] = written
+        }
+    }
+
+    /// Writes a machine's row and the repeats it owes its newest event.
+    private func writeRow(_ mac: String, _ machine: inout Pending, in db: Database, now: Double) throws {
+        if machine.unwrittenRepeats > 0, let stored = machine.storedEvent {
+            try db.cachedStatement(sql: "UPDATE event SET repeats = repeats + ? WHERE id = ?").execute(arguments: [machine.unwrittenRepeats, stored.id])
+        }
+        let stage = machine.stage?.rawValue ?? 0
+        if machine.exists {
+            try db.cachedStatement(sql: """
                 UPDATE machine SET last_seen = ?, labels = ?, group_id = ?, profile_id = ?, stage = ?, last_error = ?, address = ?,
                 event_count = ? WHERE mac = ?
-                """)
-            let trim = try db.cachedStatement(sql: """
-                DELETE FROM event WHERE id IN (SELECT id FROM event WHERE mac = ? ORDER BY id LIMIT ?)
-                """)
-            for (mac, var machine) in machines {
-                // JSON once per machine and batch, and only when the labels changed.
-                if let labels = machine.newLabels, labels != machine.labelValues {
-                    machine.labels = Self.json(labels)
-                    machine.labelValues = labels
-                }
-                machine.newLabels = nil
-                if machine.eventCount > limit + limit / 10 {
-                    try trim.execute(arguments: [mac, machine.eventCount - limit])
-                    machine.eventCount = limit
-                }
-                let stage = machine.stage?.rawValue ?? 0
-                if machine.exists {
-                    try update.execute(arguments: [machine.lastSeen, machine.labels, machine.group, machine.profile, stage, machine.lastError,
-                                                   machine.address, machine.eventCount, mac])
-                } else {
-                    try insert.execute(arguments: [mac, machine.firstSeen, machine.lastSeen, machine.labels, machine.group, machine.profile,
-                                                   stage, machine.lastError, machine.address, machine.eventCount])
-                    machine.exists = true
-                }
-                machine.lastEvent = nil
-                cache[mac] = machine
-            }
+                """).execute(arguments: [machine.lastSeen, machine.labels, machine.group, machine.profile, stage, machine.lastError,
+                                         machine.address, machine.eventCount, mac])
+        } else {
+            try db.cachedStatement(sql: """
+                INSERT INTO machine (mac, first_seen, last_seen, labels, group_id, profile_id, stage, last_error, address, event_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [mac, machine.firstSeen, machine.lastSeen, machine.labels, machine.group, machine.profile,
+                                         stage, machine.lastError, machine.address, machine.eventCount])
+            machine.exists = true
+        }
+        machine.unwrittenRepeats = 0
+        machine.touched = false
+        machine.writtenAt = now
+    }
+
+    /// Writes what repeats and later sightings the writer holds back: at
+    /// shutdown, so nothing recorded is lost.
+    public func writeHeldBack() throws {
+        try database.write { db in
+            try self.writerCache.withLock { cache in try self.writeHeldBack(&cache, in: db) }
+        }
+    }
+
+    private func writeHeldBack(_ cache: inout [String: Pending], in db: Database) throws {
+        for (mac, machine) in cache where machine.touched || machine.unwrittenRepeats > 0 {
+            var written = machine
+            try writeRow(mac, &written, in: db, now: ProcessInfo.processInfo.systemUptime)
+            cache[mac] = written
         }
     }
 
@@ -387,8 +441,12 @@ public final class InventoryStore: Sendable {
     public func prune(now: Date = Date()) throws -> Int {
         let cutoff = now.timeIntervalSince1970 - retention.maximumAge
         return try database.write { db in
-            // Counts and newest events change under the writer: it reads them afresh.
-            self.writerCache.withLock { $0.removeAll() }
+            // Counts and newest events change under the writer: it writes what it
+            // holds back, then reads them afresh.
+            try self.writerCache.withLock { cache in
+                try self.writeHeldBack(&cache, in: db)
+                cache.removeAll()
+            }
             try db.execute(sql: "DELETE FROM event WHERE time < ?", arguments: [cutoff])
             let removed = db.changesCount
             if removed > 0 {

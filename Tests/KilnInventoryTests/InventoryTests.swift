@@ -207,12 +207,16 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
         let again = (0..<3).map { event(.http, "ipxe", "/ipxe", status: 404, mac: mac, at: 2 + Double($0), reason: "no group") }
         try store.apply(again.prefix(1).compactMap { classifier.classify($0, catalog: catalog) })
         try store.apply(again.dropFirst().compactMap { classifier.classify($0, catalog: catalog) })
+        // Held back for a few seconds (a flood of repeats costs no writes), then written.
+        #expect(try store.events(for: mac).map(\.2) == [50, 1])
+        try store.writeHeldBack()
         #expect(try store.events(for: mac).map(\.2) == [50, 4])
         try store.apply([event(.http, "ipxe", "/ipxe", mac: mac, at: 9)].compactMap { classifier.classify($0, catalog: catalog) })
         #expect(try store.events(for: mac).map(\.2) == [50, 4, 1])
         // A store opened afresh (a restart) reads the newest event back and folds into it.
         let reopened = try InventoryStore(folder: folder + "/state")
         try reopened.apply([event(.http, "ipxe", "/ipxe", mac: mac, at: 10)].compactMap { classifier.classify($0, catalog: catalog) })
+        try reopened.writeHeldBack()
         let counts = try reopened.events(for: mac).map(\.2)
         #expect(counts == [50, 4, 2], "\(counts)")
         #expect(try reopened.machine(mac)?.lastSeen == Date(timeIntervalSince1970: 1_000_010))
