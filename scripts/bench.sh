@@ -88,7 +88,7 @@ for round in $(seq 1 "$ROUNDS"); do
         # The inventory beside 1,000 groups, so it keeps 1,000 machines.
         [ "$config" = inventory ] && groups=1000 inventory=on
         [ "$config" = baseline ] && groups=10 KILN=$BENCH_BASELINE
-        if [ "$config" = baseline ]; then serve_groups "$groups" "$level"; else KILN_INVENTORY=$inventory serve_groups "$groups" "$level"; fi
+        if [ "$config" = baseline ]; then KILN_INVENTORY=off serve_groups "$groups" "$level"; else KILN_INVENTORY=$inventory serve_groups "$groups" "$level"; fi
         RATES[$config]+="$(rate "http://127.0.0.1:$PORT/" -s "$WORK/data-$groups/macs.lua") "
         P99S[$config]+="$(p99) "
         if [ "$config" = 10000 ]; then

@@ -40,7 +40,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 fast=$(median "${FAST_DRAIN[*]}" .3f); paced=$(median "${PACED_DRAIN[*]}" .3f); peer=$(median "${PEER[*]}" .3f)
 echo "inventory storm: $EVENTS events from 10,000 machines, median of $ROUNDS interleaved rounds"
-echo "  as fast as 4 tasks offer ($FAST_OFFER s to offer): dropped $(median "${FAST_DROPPED[*]}") (queue holds 20,000; boots never wait), queue drained in $fast s, $FAST_ROWS rows for $FAST_MACHINES machines"
+echo "  as fast as 4 tasks offer ($FAST_OFFER s to offer): dropped $(median "${FAST_DROPPED[*]}") (the queue holds 50,000; boots never wait), queue drained in $fast s, $FAST_ROWS rows for $FAST_MACHINES machines"
 echo "  at 20,000 events/s:  dropped $(median "${PACED_DROPPED[*]}"), written $PACED_WRITTEN, $PACED_ROWS rows, all stored ${paced} s after the storm began (5 s of offering)"
 echo "  peer: sqlite3 shell inserting the same $EVENTS rows in one transaction: $peer s"
 echo "  kiln writes 20,000 events/s as they arrive; its queue drains at the end of the storm in $(python3 -c "print(f'{$paced - 5:.2f}')") s (sqlite3 bulk insert of all of them: $peer s)"

@@ -25,10 +25,14 @@ public final class InventoryRecorder: Service, Sendable {
     /// asked, so a longer interval is cheaper and a shorter one livelier.
     static let interval = Duration.seconds(1)
     static let batchLimit = 20_000
+    /// Room for two and a half seconds of the most one Kiln answers here
+    /// (about 20,000 requests a second), so a storm at that rate loses
+    /// nothing between two batches; about 15 MB at most.
+    public static let defaultCapacity = 50_000
     /// How often old events are pruned.
     static let pruneEvery = Duration.seconds(600)
 
-    public init(store: InventoryStore, capacity: Int = 20_000, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
+    public init(store: InventoryStore, capacity: Int = InventoryRecorder.defaultCapacity, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
                 registry: PrometheusCollectorRegistry, classifier: EventClassifier = EventClassifier()) {
         self.store = store
         self.capacity = capacity

@@ -50,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Inventory") var state: StateOptions
 
-    @Option(name: .long, help: ArgumentHelp("on or off: record every machine that asks and its boot events in --state-path (env KILN_INVENTORY; default off until it costs /ipxe under 10%; make run turns it on).", valueName: "on|off"))
+    @Option(name: .long, help: ArgumentHelp("on or off: record every machine that asks and its boot events in --state-path (env KILN_INVENTORY; default on).", valueName: "on|off"))
     var inventory: String?
 
     @Option(name: .long, help: ArgumentHelp("Boot events kept per machine; older ones are pruned (env KILN_INVENTORY_EVENTS; default 1000).", valueName: "n"))
@@ -131,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// The inventory, or nil when it is off or cannot be opened: boots never
     /// depend on it.
     private func inventoryRecorder(store: SnapshotStore<CompiledCatalog>, metrics: KilnMetrics, logger: Logger) throws -> (InventoryRecorder?, InventoryStore?) {
-        let mode = Environment.value(inventory, "KILN_INVENTORY", default: "off").lowercased()
+        let mode = Environment.value(inventory, "KILN_INVENTORY", default: "on").lowercased()
         guard ["on", "off"].contains(mode) else { throw ValidationError("--inventory \"\(mode)\" is not on or off") }
         guard mode == "on" else {
             logger.info("inventory off")
