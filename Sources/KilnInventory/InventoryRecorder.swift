@@ -63,8 +63,10 @@ public final class InventoryRecorder: Service, Sendable {
         var sincePrune = Duration.zero
         prune()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // Woken by SIGTERM, so shutdown writes the queue at once instead
+            // of after the rest of the interval.
             do {
-                try await Task.sleep(for: Self.interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: Self.interval) }
             } catch {
                 break
             }
