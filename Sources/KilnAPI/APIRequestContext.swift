@@ -97,3 +97,36 @@ struct APIAccessPolicy: RouterMiddleware {
         return try await next(request, context)
     }
 }
+
+/// 405 with `Allow` for a method the API does not answer on one of its
+/// paths, rather than the router's 404: the path exists.
+struct APIMethodPolicy: RouterMiddleware {
+    typealias Context = APIRequestContext
+    /// Path patterns (`*` is one segment) and the methods each answers.
+    static let table: [([String], [HTTPRequest.Method])] = [
+        (["api", "v1", "openapi.json"], [.get, .head]),
+        (["api", "v1", "machines"], [.get, .head]),
+        (["api", "v1", "machines", "*"], [.get, .head]),
+        (["api", "v1", "machines", "*", "events"], [.get, .head]),
+        (["api", "v1", "machines", "*", "assign"], [.post]),
+        (["api", "v1", "groups"], [.get, .head]),
+        (["api", "v1", "profiles"], [.get, .head]),
+        (["api", "v1", "groups", "*"], [.get, .head, .put, .delete]),
+        (["api", "v1", "profiles", "*"], [.get, .head, .put, .delete]),
+        (["api", "v1", "templates", "*"], [.get, .head]),
+        (["api", "v1", "templates", "*", "*"], [.get, .head, .put, .delete]),
+    ]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let segments = request.uri.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (pattern, methods) in Self.table where pattern.count == segments.count {
+            guard zip(pattern, segments).allSatisfy({ $0 == "*" || $0 == $1 }) else { continue }
+            guard methods.contains(request.method) else {
+                throw APIError(.methodNotAllowed, "\(request.method) is not answered here; use \(methods.map(\.rawValue).joined(separator: ", "))",
+                               headers: [.allow: methods.map(\.rawValue).joined(separator: ", ")])
+            }
+            break
+        }
+        return try await next(request, context)
+    }
+}

@@ -32,6 +32,7 @@ public struct APIRoutes: Sendable {
 
     public func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIMethodPolicy())
         router.add(middleware: APIAuthenticator(tokens: tokens, acceptsClientCertificates: acceptsClientCertificates))
         router.add(middleware: APIAccessPolicy())
         let api = router.group("api/v1")

@@ -21,6 +21,16 @@ import Testing
         }
     }
 
+    @Test func aMethodAPathDoesNotAnswerIs405WithAllow() async throws {
+        try await withAPI { api in
+            let post = try await api.api("POST", "/api/v1/groups/default", body: "{}")
+            #expect(post.status == 405)
+            #expect(post.headers["allow"] == "GET, HEAD, PUT, DELETE")
+            #expect(try await api.api("DELETE", "/api/v1/machines").status == 405)
+            #expect(try await api.api("GET", "/api/v1/nothing-here").status == 404)
+        }
+    }
+
     @Test func aReadTokenReadsButCannotWrite() async throws {
         try await withAPI { api in
             #expect(try await api.api("GET", "/api/v1/groups", token: api.readToken).status == 200)
