@@ -6,7 +6,7 @@
 set -uo pipefail
 KILN=${1:?usage: api-checks.sh path/to/kiln}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$(dirname "$0")/lib.sh"  # free_port
+. "$(dirname "$0")/lib.sh"  # free_port, check, exit_is, contains
 WORK=$(mktemp -d)
 PIDS=()
 passed=0
@@ -18,31 +18,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {  # check NAME COMMAND...: passes when the command succeeds
-    local name=$1; shift
-    if "$@" >"$WORK/out" 2>&1; then
-        passed=$((passed + 1)); echo "ok   $name"
-    else
-        failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$WORK/out" | head -30
-    fi
-}
-
 status_is() {  # status_is CODE CURL-ARGS...: curl answers with this HTTP status
     local want=$1; shift
     local got; got=$(curl -s -o "$WORK/body" -w '%{http_code}' --max-time 20 "$@")
     [ "$got" = "$want" ] || { echo "status $got, wanted $want"; cat "$WORK/body"; return 1; }
-}
-
-exit_is() {  # exit_is CODE COMMAND...
-    local want=$1; shift
-    "$@"; local got=$?
-    [ "$got" -eq "$want" ] || { echo "exit status $got, wanted $want"; return 1; }
-}
-
-contains() {  # contains TEXT COMMAND...
-    local text=$1; shift
-    local output; output=$("$@" 2>&1)
-    grep -qF -- "$text" <<<"$output" || { echo "output lacks: $text"; echo "$output"; return 1; }
 }
 
 wait_for() {  # wait_for URL [CURL-ARGS...]: the listener answers within 10 s
@@ -135,7 +114,10 @@ kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null
 ) >"$WORK/openssl.log" 2>&1 || { cat "$WORK/openssl.log"; failed=$((failed + 1)); }
 API_PORT=$(free_port); HTTP_PORT=$(free_port)
 API="https://127.0.0.1:$API_PORT"
-"$KILN" serve --data-path "$WORK/data" --address "127.0.0.1:$HTTP_PORT" --tftp-address "" --api-address "127.0.0.1:$API_PORT" \
+# A fresh copy of the example data: schemathesis has written whatever it liked to the first.
+cp -r "$ROOT/profiles" "$WORK/data-tls"
+rm -rf "$WORK/data-tls/state"
+"$KILN" serve --data-path "$WORK/data-tls" --address "127.0.0.1:$HTTP_PORT" --tftp-address "" --api-address "127.0.0.1:$API_PORT" \
     --api-tokens "$TOKENS" --api-cert "$WORK/server.pem" --api-key "$WORK/server.key" --api-client-ca "$WORK/ca.pem" >"$WORK/tls.log" 2>&1 &
 PIDS+=($!)
 wait_for "$API/api/v1/openapi.json" --cacert "$WORK/ca.pem"
