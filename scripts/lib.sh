@@ -23,3 +23,30 @@ wrk_errors() {
 # p99: the 99th-percentile latency of the last wrk --latency run, as wrk
 # prints it (2.10ms, 950.00us), from $WORK/wrk.out.
 p99() { awk '/ 99%/ {print $2}' "$WORK/wrk.out"; }
+
+# The checks' reporting, for scripts that set passed=0, failed=0 and WORK (a
+# scratch folder) first.
+# check NAME COMMAND...: runs COMMAND; prints "ok   NAME", or "FAIL NAME" and
+# the first lines of its output; counts either.
+check() {
+    local name=$1; shift
+    if "$@" >"$WORK/out" 2>&1; then
+        passed=$((passed + 1)); echo "ok   $name"
+    else
+        failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$WORK/out" | head -30
+    fi
+}
+
+# exit_is CODE COMMAND...: COMMAND exits with CODE.
+exit_is() {
+    local want=$1; shift
+    "$@"; local got=$?
+    [ "$got" -eq "$want" ] || { echo "exit status $got, wanted $want"; return 1; }
+}
+
+# contains TEXT COMMAND...: COMMAND's output (standard output and error) holds TEXT.
+contains() {
+    local text=$1; shift
+    local output; output=$("$@" 2>&1)
+    grep -qF -- "$text" <<<"$output" || { echo "output lacks: $text"; echo "$output"; return 1; }
+}

@@ -5,7 +5,7 @@
 set -uo pipefail
 KILN=${1:?usage: peer-checks.sh path/to/kiln}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$(dirname "$0")/lib.sh"  # free_port
+. "$(dirname "$0")/lib.sh"  # free_port, check, exit_is, contains
 WORK=$(mktemp -d)
 SERVER_PID=""
 passed=0
@@ -16,27 +16,6 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-check() {  # check NAME COMMAND...: passes when the command succeeds
-    local name=$1; shift
-    if "$@" >"$WORK/out" 2>&1; then
-        passed=$((passed + 1)); echo "ok   $name"
-    else
-        failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$WORK/out" | head -20
-    fi
-}
-
-exit_is() {  # exit_is CODE COMMAND...
-    local want=$1; shift
-    "$@"; local got=$?
-    [ "$got" -eq "$want" ] || { echo "exit status $got, wanted $want"; return 1; }
-}
-
-contains() {  # contains TEXT COMMAND...: command output contains TEXT
-    local text=$1; shift
-    local output; output=$("$@" 2>&1)
-    grep -qF -- "$text" <<<"$output" || { echo "output lacks: $text"; echo "$output"; return 1; }
-}
 
 log_has() {  # log_has TEXT [LOG]: the server log shows TEXT within 2 s (info lines are flushed every 100 ms)
     local log=${2:-$WORK/serve.log}

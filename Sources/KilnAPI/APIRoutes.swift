@@ -312,11 +312,13 @@ public struct APIRoutes: Sendable {
         return object
     }
 
-    static func formatTime(_ date: Date) -> String {
+    /// Times as the API writes them (RFC 3339, UTC, whole seconds).
+    public static func formatTime(_ date: Date) -> String {
         date.formatted(.iso8601)
     }
 
-    static func parseTime(_ text: String) -> Date? {
+    /// Times as the API reads them: RFC 3339, with or without a fraction.
+    public static func parseTime(_ text: String) -> Date? {
         if let plain = try? Date(text, strategy: .iso8601) { return plain }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }

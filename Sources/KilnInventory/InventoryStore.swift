@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import KilnCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -428,12 +429,16 @@ public final class InventoryStore: Sendable {
     }
 
     private static func storedEvent(_ row: Row) -> StoredEvent {
-        let event = BootEvent(
+        let stage = BootStage(rawValue: row["stage"]) ?? .discovered
+        return StoredEvent(id: row["id"], entry: InventoryEntry(event: event(row), mac: row["mac"], reached: stage, startsBoot: false), stage: stage)
+    }
+
+    /// An event row as the event it stores.
+    private static func event(_ row: Row) -> BootEvent {
+        BootEvent(
             time: Date(timeIntervalSince1970: row["time"]), kind: BootEvent.Kind(rawValue: row["kind"]) ?? .http, mac: row["mac"],
             client: row["client"], endpoint: row["endpoint"], target: row["target"], status: row["status"],
             bytes: row["bytes"], duration: row["duration"], reason: row["reason"])
-        let stage = BootStage(rawValue: row["stage"]) ?? .discovered
-        return StoredEvent(id: row["id"], entry: InventoryEntry(event: event, mac: row["mac"], reached: stage, startsBoot: false), stage: stage)
     }
 
     /// Drops events older than the retention's age; returns how many.
@@ -505,11 +510,7 @@ public final class InventoryStore: Sendable {
                 SELECT * FROM (SELECT * FROM event WHERE mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id
                 """, arguments: [mac, limit])
             return rows.map { row in
-                let event = BootEvent(
-                    time: Date(timeIntervalSince1970: row["time"]), kind: BootEvent.Kind(rawValue: row["kind"]) ?? .http, mac: row["mac"],
-                    client: row["client"], endpoint: row["endpoint"], target: row["target"], status: row["status"],
-                    bytes: row["bytes"], duration: row["duration"], reason: row["reason"])
-                return (event, BootStage(rawValue: row["stage"]) ?? .discovered, row["repeats"] as Int)
+                (Self.event(row), BootStage(rawValue: row["stage"]) ?? .discovered, row["repeats"] as Int)
             }
         }
     }
@@ -527,36 +528,11 @@ public final class InventoryStore: Sendable {
             lastError: row["last_error"], address: row["address"])
     }
 
-    /// Labels as a JSON object with sorted keys. Written by hand:
-    /// JSONSerialization's sorted keys compare through ICU collation, which
-    /// was a fifth of all CPU under a boot storm.
+    /// Labels as a JSON object with sorted keys, through KilnCore's JSON
+    /// writer: JSONSerialization's sorted keys compare through ICU
+    /// collation, which was a fifth of all CPU under a boot storm.
     static func json(_ labels: [String: String]) -> String {
-        var out = "{"
-        for (index, key) in labels.keys.sorted().enumerated() {
-            if index > 0 { out += "," }
-            appendJSONString(key, to: &out)
-            out += ":"
-            appendJSONString(labels[key] ?? "", to: &out)
-        }
-        out += "}"
-        return out
-    }
-
-    private static func appendJSONString(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F || (0x2028...0x2029).contains(scalar.value):
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        JSONValue.object(labels.mapValues(JSONValue.string)).jsonText
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnAPI
 import KilnCore
 import KilnDHCP
 import KilnHTTP
@@ -195,7 +196,7 @@ extension MachineCommand {
         let events = try await client.send("GET", path + "/events")
         guard events.status == 200, let list = events.json?["events"] as? [[String: Any]] else { throw client.failure("\(mac)'s events not read", events) }
         let timeline = list.compactMap { item -> (BootEvent, BootStage, Int)? in
-            guard let time = (item["time"] as? String).flatMap(apiDate), let kind = (item["kind"] as? String).flatMap(BootEvent.Kind.init(rawValue:)),
+            guard let time = (item["time"] as? String).flatMap(APIRoutes.parseTime), let kind = (item["kind"] as? String).flatMap(BootEvent.Kind.init(rawValue:)),
                   let stage = (item["stage"] as? String).flatMap(BootStage.init(name:)) else { return nil }
             let event = BootEvent(time: time, kind: kind, mac: machine.mac, client: item["client"] as? String, endpoint: item["endpoint"] as? String ?? "",
                                   target: item["target"] as? String ?? "", status: item["status"] as? Int ?? 0, bytes: item["bytes"] as? Int,
@@ -206,14 +207,10 @@ extension MachineCommand {
     }
 }
 
-private func apiDate(_ text: String) -> Date? {
-    try? Date(text, strategy: .iso8601)
-}
-
 extension Machine {
     init?(api object: [String: Any]) {
         guard let mac = object["mac"] as? String, let stage = (object["stage"] as? String).flatMap(BootStage.init(name:)),
-              let first = (object["first_seen"] as? String).flatMap(apiDate), let last = (object["last_seen"] as? String).flatMap(apiDate) else { return nil }
+              let first = (object["first_seen"] as? String).flatMap(APIRoutes.parseTime), let last = (object["last_seen"] as? String).flatMap(APIRoutes.parseTime) else { return nil }
         self.init(mac: mac, firstSeen: first, lastSeen: last, labels: object["labels"] as? [String: String] ?? [:], group: object["group"] as? String,
                   profile: object["profile"] as? String, stage: stage, lastError: object["last_error"] as? String, address: object["address"] as? String)
     }
