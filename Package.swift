@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(
@@ -156,10 +157,28 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "KilnDashboard",
+            dependencies: [
+                "KilnAPI",
+                "KilnCore",
+                "KilnHTTP",
+                "KilnInventory",
+                "KilnRender",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "kiln",
             dependencies: [
                 "KilnAPI",
+                "KilnDashboard",
                 "KilnCore",
                 "KilnDHCP",
                 "KilnHTTP",
@@ -264,6 +283,15 @@ let package = Package(
             name: "KilnAPITests",
             dependencies: [
                 "KilnAPI", "KilnCore", "KilnHTTP", "KilnInventory", "KilnTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnDashboardTests",
+            dependencies: [
+                "KilnDashboard", "KilnAPI", "KilnCore", "KilnHTTP", "KilnInventory", "KilnTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -79,14 +79,16 @@ struct APIAuthenticator: AuthenticatorMiddleware {
     }
 }
 
-/// Who may do what: the OpenAPI document is open; reading needs any
-/// credential, writing a write credential.
+/// Who may do what under `/api/`: the OpenAPI document is open; reading
+/// needs any credential, writing a write credential. Other paths (the
+/// dashboard) have their own policy.
 struct APIAccessPolicy: RouterMiddleware {
     typealias Context = APIRequestContext
     static let openPaths: Set<String> = ["/api/v1/openapi.json"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        let path = request.uri.path
+        if Self.openPaths.contains(path) || !(path == "/api" || path.hasPrefix("/api/")) { return try await next(request, context) }
         guard let credential = context.identity else {
             throw APIError(.unauthorized, "the API needs a bearer token (Authorization: Bearer …) or a client certificate",
                            headers: [.wwwAuthenticate: "Bearer realm=\"kiln\""])

@@ -154,6 +154,13 @@ public struct APIRoutes: Sendable {
         }
     }
 
+    /// The router with the API and whatever else shares its listener.
+    func makeRouter(beside extraRoutes: (Router<APIRequestContext>) -> Void) -> Router<APIRequestContext> {
+        let router = makeRouter()
+        extraRoutes(router)
+        return router
+    }
+
     // MARK: Machines
 
     private func store() throws -> InventoryStore {
@@ -242,16 +249,11 @@ public struct APIRoutes: Sendable {
         guard metadata is [String: Any] else { throw APIError(.badRequest, "metadata must be a JSON object") }
         let unknown = Set(object.keys).subtracting(["profile", "metadata"])
         guard unknown.isEmpty else { throw APIError(.badRequest, "unknown field(s): \(unknown.sorted().joined(separator: ", "))") }
-        let id = "machine-" + mac.bytes.map { String(format: "%02x", $0) }.joined()
-        let group: [String: Any] = [
-            "id": id, "name": "assigned to \(mac)", "profile": profile, "selector": ["mac": mac.description], "metadata": metadata,
-        ]
-        let document = try JSONSerialization.data(withJSONObject: group, options: [.prettyPrinted, .sortedKeys]) + Data("\n".utf8)
-        let record = try CatalogRecord(kind: .group, name: id)
-        let written = try await write(record, bytes: [UInt8](document), request, context)
+        let (record, document) = try CatalogEditor.assignment(of: mac, profile: profile, metadata: metadata as? [String: Any] ?? [:])
+        let written = try await write(record, bytes: document, request, context)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let etag = written.etag { headers[.eTag] = etag }
-        return try json(["kind": "group", "name": id, "etag": written.etag ?? "", "created": written.created],
+        return try json(["kind": "group", "name": record.name, "etag": written.etag ?? "", "created": written.created],
                         status: written.created ? .created : .ok, headers: headers)
     }
 

@@ -47,6 +47,12 @@ public struct APIServer: Service {
     let tls: TLSConfiguration?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
+    let extraRoutes: @Sendable (Router<APIRequestContext>) -> Void
+
+    /// Whether the listener speaks HTTPS (cookies are then `Secure`).
+    public var isHTTPS: Bool { tls != nil }
+    /// The tokens the API accepts, re-read on SIGHUP: the dashboard's logins check them.
+    public var tokenTable: APITokenTable { tokens }
 
     /// Reads the tokens file and the TLS files now, so a mistake stops
     /// `serve` before it listens.
@@ -55,6 +61,7 @@ public struct APIServer: Service {
         self.configuration = configuration
         self.logger = logger
         self.onListening = onListening
+        extraRoutes = { _ in }
         let tokens = APITokenTable()
         if let path = configuration.tokensPath {
             do {
@@ -69,6 +76,27 @@ public struct APIServer: Service {
             throw Failure("the API needs --api-tokens FILE, or --api-client-ca with --api-cert and --api-key; it is never open")
         }
         routes = APIRoutes(editor: editor, inventory: inventory, tokens: tokens, acceptsClientCertificates: configuration.clientCAPath != nil)
+    }
+
+    private init(_ server: APIServer, extraRoutes: @escaping @Sendable (Router<APIRequestContext>) -> Void) {
+        configuration = server.configuration
+        routes = server.routes
+        tokens = server.tokens
+        tls = server.tls
+        logger = server.logger
+        onListening = server.onListening
+        self.extraRoutes = extraRoutes
+    }
+
+    /// The same server with more routes on its listener (the dashboard);
+    /// they bring their own access policy.
+    public func serving(_ extraRoutes: @escaping @Sendable (Router<APIRequestContext>) -> Void) -> APIServer {
+        APIServer(self, extraRoutes: extraRoutes)
+    }
+
+    /// Every route this listener answers, for in-process tests.
+    public func router() -> Router<APIRequestContext> {
+        routes.makeRouter(beside: extraRoutes)
     }
 
     static func tlsConfiguration(_ configuration: Configuration) throws -> TLSConfiguration? {
@@ -101,7 +129,7 @@ public struct APIServer: Service {
         let scheme = tls == nil ? "http" : "https"
         let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
         let app = Application(
-            router: routes.makeRouter(),
+            router: router(),
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in

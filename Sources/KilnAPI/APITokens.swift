@@ -143,6 +143,12 @@ public final class APITokenTable: Sendable {
         return byHash.withLock { $0[hash] }
     }
 
+    /// The credential of the token with this name, while the file still has
+    /// it: a dashboard session ends when its token is revoked.
+    public func credential(named name: String) -> APICredential? {
+        byHash.withLock { index in index.values.first { $0.name == name } }
+    }
+
     public var count: Int { byHash.withLock { $0.count } }
 
     private static func index(_ file: APITokenFile) -> [String: APICredential] {

@@ -35,6 +35,10 @@ public final class CatalogEditor: Sendable {
             self.reasons = reasons
         }
 
+        public init(kind: Kind, message: String, reasons: [String] = []) {
+            self.init(kind, message, reasons: reasons)
+        }
+
         public var description: String { ([message] + reasons).joined(separator: "\n") }
     }
 
@@ -124,6 +128,18 @@ public final class CatalogEditor: Sendable {
         } catch {
             throw Refusal(.unavailable, "\(error)")
         }
+    }
+
+    /// The group that gives one machine a profile: `machine-<mac>`,
+    /// selecting the MAC. The API's assign and the dashboard's form both
+    /// write it through `write`.
+    public static func assignment(of mac: MACAddress, profile: String, metadata: [String: Any]) throws -> (CatalogRecord, [UInt8]) {
+        let id = "machine-" + mac.bytes.map { String(format: "%02x", $0) }.joined()
+        let group: [String: Any] = [
+            "id": id, "name": "assigned to \(mac)", "profile": profile, "selector": ["mac": mac.description], "metadata": metadata,
+        ]
+        let document = try JSONSerialization.data(withJSONObject: group, options: [.prettyPrinted, .sortedKeys]) + Data("\n".utf8)
+        return (try CatalogRecord(kind: .group, name: id), [UInt8](document))
     }
 
     private static func readOrRefuse(_ source: any WritableCatalogSource, _ record: CatalogRecord) throws -> [UInt8]? {

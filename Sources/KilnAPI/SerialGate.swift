@@ -39,8 +39,8 @@ private struct Turn: Sendable {
 
 /// Blocking work (files, SQLite reads) on NIO's thread pool, never on the
 /// cooperative threads that answer requests.
-enum NIOThreadPoolRunner {
-    static func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+public enum NIOThreadPoolRunner {
+    public static func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
         try await NIOThreadPool.singleton.runIfActive(work)
     }
 }

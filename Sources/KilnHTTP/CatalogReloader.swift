@@ -1,3 +1,4 @@
+import Foundation
 import KilnCore
 import KilnRender
 import Logging
@@ -14,6 +15,8 @@ public struct CatalogReloader: Service {
     let store: SnapshotStore<CompiledCatalog>
     let metrics: KilnMetrics
     let logger: Logger
+    /// The latest load's outcome and problems, for the dashboard.
+    public let lastLoad = LastLoad()
     /// Reloads can overlap (a poll, SIGHUP, an API write): each takes a
     /// number before it reads, and one that finishes after a later one
     /// has installed its catalog is discarded, so an older read never
@@ -77,6 +80,9 @@ public struct CatalogReloader: Service {
         for diagnostic in loaded.diagnostics {
             logger.log(level: diagnostic.severity == .error ? .error : .warning, "\(diagnostic)")
         }
+        lastLoad.record(LoadReport(ticket: ticket, reason: reason, loaded: loaded.compiled != nil,
+                                   errors: loaded.diagnostics.errors.map(\.description),
+                                   warnings: loaded.diagnostics.warnings.map(\.description)))
         guard let compiled = loaded.compiled else {
             metrics.reloadFailed()
             let kept = store.current == nil ? "nothing is served until it loads" : "the previous version keeps serving"
@@ -118,6 +124,33 @@ public struct CatalogReloader: Service {
             }
             try? await gracefulShutdown()
             group.cancelAll()
+        }
+    }
+}
+
+/// What one load of the catalog found.
+public struct LoadReport: Sendable {
+    public var time = Date()
+    var ticket: Int
+    public var reason: String
+    /// Whether it compiled and was installed (or superseded by a later load).
+    public var loaded: Bool
+    /// `path:line:column: error: …` lines.
+    public var errors: [String]
+    public var warnings: [String]
+}
+
+/// The newest load's report: reports from overlapping loads are kept in
+/// the order the loads read their source, as catalogs are.
+public final class LastLoad: Sendable {
+    private let held = Mutex<LoadReport?>(nil)
+
+    public var report: LoadReport? { held.withLock { $0 } }
+
+    func record(_ report: LoadReport) {
+        held.withLock { current in
+            if let current, current.ticket > report.ticket { return }
+            current = report
         }
     }
 }

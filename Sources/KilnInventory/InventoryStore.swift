@@ -52,6 +52,8 @@ public final class InventoryStore: Sendable {
     var database: DatabasePool { opened.withLock { $0.pool } }
     public let path: String
     public let retention: Retention
+    /// Which machines each written batch changed, for live views.
+    public let updates = InventoryUpdates()
     private let writable: Bool
 
     /// Opens (creating the folder and file, and migrating) the store in `folder`.
@@ -259,6 +261,7 @@ public final class InventoryStore: Sendable {
     public func apply(_ entries: [InventoryEntry]) throws {
         guard !entries.isEmpty else { return }
         try database.write { db in try self.write(entries, in: db) }
+        updates.publish(Set(entries.map(\.mac)))
     }
 
     /// As `apply`, on GRDB's writer thread: the caller's task suspends
@@ -268,6 +271,7 @@ public final class InventoryStore: Sendable {
     public func applyWithoutBlocking(_ entries: [InventoryEntry]) async throws {
         guard !entries.isEmpty else { return }
         try await database.write { db in try self.write(entries, in: db) }
+        updates.publish(Set(entries.map(\.mac)))
     }
 
     private func write(_ entries: [InventoryEntry], in db: Database) throws {
@@ -463,36 +467,104 @@ public final class InventoryStore: Sendable {
 
     public struct Filter: Sendable {
         public var stage: BootStage?
+        /// Only machines whose latest boot failed after it began (true), or
+        /// the others (false). A machine no group selects is refused by
+        /// design: it stays `discovered`, not failed.
+        public var failed: Bool?
         public var group: String?
         public var profile: String?
         public var seenSince: Date?
+        /// Text to find in the MAC, labels, group or profile (case-insensitive for ASCII).
+        public var text: String?
         public var limit: Int
         public var offset: Int
 
-        public init(stage: BootStage? = nil, group: String? = nil, profile: String? = nil, seenSince: Date? = nil, limit: Int = 1000, offset: Int = 0) {
+        public init(stage: BootStage? = nil, failed: Bool? = nil, group: String? = nil, profile: String? = nil, seenSince: Date? = nil,
+                    text: String? = nil, limit: Int = 1000, offset: Int = 0) {
             self.stage = stage
+            self.failed = failed
             self.group = group
             self.profile = profile
             self.seenSince = seenSince
+            self.text = text
             self.limit = limit
             self.offset = offset
+        }
+
+        /// The WHERE clause and its arguments.
+        fileprivate var condition: (sql: String, arguments: [DatabaseValue]) {
+            var conditions: [String] = []
+            var arguments: [DatabaseValue] = []
+            if let stage { conditions.append("stage = ?"); arguments.append(stage.rawValue.databaseValue) }
+            if let failed { conditions.append(failed ? "(last_error IS NOT NULL AND stage > 0)" : "(last_error IS NULL OR stage = 0)") }
+            if let group { conditions.append("group_id = ?"); arguments.append(group.databaseValue) }
+            if let profile { conditions.append("profile_id = ?"); arguments.append(profile.databaseValue) }
+            if let seenSince { conditions.append("last_seen >= ?"); arguments.append(seenSince.timeIntervalSince1970.databaseValue) }
+            if let text, !text.isEmpty {
+                // Labels are stored as JSON, so a quote or backslash in them is escaped there too.
+                let pattern = "%" + Self.escapeLike(String(JSONValue.string(text).jsonText.dropFirst().dropLast())) + "%"
+                conditions.append("(mac LIKE ? ESCAPE '\\' OR labels LIKE ? ESCAPE '\\' OR group_id LIKE ? ESCAPE '\\' OR profile_id LIKE ? ESCAPE '\\')")
+                arguments += Array(repeating: pattern.databaseValue, count: 4)
+            }
+            return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), arguments)
+        }
+
+        static func escapeLike(_ text: String) -> String {
+            var escaped = ""
+            for character in text {
+                if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+                escaped.append(character)
+            }
+            return escaped
         }
     }
 
     /// Machines by MAC, filtered.
     public func machines(_ filter: Filter = Filter()) throws -> [Machine] {
-        var conditions: [String] = []
-        var arguments: [DatabaseValue] = []
-        if let stage = filter.stage { conditions.append("stage = ?"); arguments.append(stage.rawValue.databaseValue) }
-        if let group = filter.group { conditions.append("group_id = ?"); arguments.append(group.databaseValue) }
-        if let profile = filter.profile { conditions.append("profile_id = ?"); arguments.append(profile.databaseValue) }
-        if let since = filter.seenSince { conditions.append("last_seen >= ?"); arguments.append(since.timeIntervalSince1970.databaseValue) }
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        arguments += [max(0, filter.limit).databaseValue, max(0, filter.offset).databaseValue]
+        let (whereClause, conditionArguments) = filter.condition
+        let arguments = conditionArguments + [max(0, filter.limit).databaseValue, max(0, filter.offset).databaseValue]
         let sql = "SELECT * FROM machine" + whereClause + " ORDER BY mac LIMIT ? OFFSET ?"
         let bound = StatementArguments(arguments)
         return try database.read { db in
             try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.machine)
+        }
+    }
+
+    /// How many machines the filter selects (its limit and offset aside).
+    public func count(_ filter: Filter = Filter()) throws -> Int {
+        let (whereClause, arguments) = filter.condition
+        let bound = StatementArguments(arguments)
+        return try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM machine" + whereClause, arguments: bound) ?? 0 }
+    }
+
+    /// Machines per stage, and how many of all have a failed latest boot
+    /// (as `Filter.failed` counts them).
+    public func stageCounts() throws -> (stages: [BootStage: Int], failed: Int) {
+        try database.read { db in
+            var stages: [BootStage: Int] = [:]
+            var failed = 0
+            for row in try Row.fetchAll(db, sql: "SELECT stage, COUNT(*) AS machines, COUNT(CASE WHEN stage > 0 THEN last_error END) AS failed FROM machine GROUP BY stage") {
+                if let stage = BootStage(rawValue: row["stage"]) { stages[stage, default: 0] += row["machines"] as Int }
+                failed += row["failed"] as Int
+            }
+            return (stages, failed)
+        }
+    }
+
+    /// The machines among `macs` that the store has.
+    public func machines(macs: some Collection<String>) throws -> [Machine] {
+        guard !macs.isEmpty else { return [] }
+        let list = Array(macs)
+        return try database.read { db in
+            var found: [Machine] = []
+            // SQLite binds at most 32,766 values per statement.
+            for start in stride(from: 0, to: list.count, by: 500) {
+                let part = list[start..<min(start + 500, list.count)]
+                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+                found += try Row.fetchAll(db, sql: "SELECT * FROM machine WHERE mac IN (\(marks)) ORDER BY mac",
+                                          arguments: StatementArguments(part.map(\.databaseValue))).map(Self.machine)
+            }
+            return found
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import KilnAPI
 import KilnCore
+import KilnDashboard
 import KilnHTTP
 import KilnInventory
 import Logging
@@ -18,6 +19,9 @@ struct APIServeOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("PEM private key for --api-cert (env KILN_API_KEY).", valueName: "file"))
     var apiKey: String?
+
+    @Option(name: .long, help: ArgumentHelp("The web dashboard at /ui/ on the API's listener: on or off (default on; env KILN_DASHBOARD).", valueName: "on|off"))
+    var dashboard: String?
 
     @Option(name: .long, help: ArgumentHelp("PEM CA bundle: client certificates it signed may read and write (mTLS; needs --api-cert) (env KILN_API_CLIENT_CA).", valueName: "file"))
     var apiClientCa: String?
@@ -41,11 +45,19 @@ struct APIServeOptions: ParsableArguments {
             host: listen.host, port: listen.port, tokensPath: optional(apiTokens, "KILN_API_TOKENS"),
             certificatePath: optional(apiCert, "KILN_API_CERT"), keyPath: optional(apiKey, "KILN_API_KEY"),
             clientCAPath: optional(apiClientCa, "KILN_API_CLIENT_CA"))
+        let dashboardMode = Environment.value(dashboard, "KILN_DASHBOARD", default: "on").lowercased()
+        guard ["on", "off"].contains(dashboardMode) else { throw ValidationError("--dashboard \"\(dashboardMode)\" is not on or off") }
         let editor = CatalogEditor(source: source, reloader: server.reloader, logger: logger)
+        let apiServer: APIServer
         do {
-            return try APIServer(configuration: configuration, editor: editor, inventory: inventory, logger: logger)
+            apiServer = try APIServer(configuration: configuration, editor: editor, inventory: inventory, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }
+        guard dashboardMode == "on" else { return apiServer }
+        let dashboard = Dashboard(configuration: .init(secureCookies: apiServer.isHTTPS), editor: editor, inventory: inventory,
+                                  catalog: server.store, lastLoad: server.reloader.lastLoad, tokens: apiServer.tokenTable, logger: logger)
+        logger.info("dashboard on", metadata: ["path": "/ui/"])
+        return apiServer.serving { router in dashboard.addRoutes(to: router) }
     }
 }
