@@ -134,7 +134,9 @@ enum DashboardAssets {
           const setStatus = (text, on) => { status.textContent = text; status.classList.toggle("on", on); document.body.dataset.live = on ? "open" : "closed"; };
           setStatus("connecting…", false);
           const source = new EventSource(board.dataset.live);
-          source.addEventListener("open", () => setStatus("live", true));
+          let connected = false;
+          // After a reconnection, what changed while the stream was down was not sent: say so.
+          source.addEventListener("ready", () => { if (connected) outside.hidden = false; connected = true; setStatus("live", true); });
           source.onerror = () => setStatus("reconnecting…", false);
           const field = (tile, name) => tile.querySelector("." + name);
           const recount = () => {

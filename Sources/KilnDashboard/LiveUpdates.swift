@@ -56,8 +56,11 @@ final class LiveUpdates: Sendable {
                 beat.cancel()
                 continuation.finish()
             }
-            // Tells the page the stream is open, and how long to wait before reconnecting.
-            try await writer.write(ByteBuffer(string: "retry: 3000\nevent: open\ndata: {}\n\n"))
+            // Tells the page it is following, and how long to wait before
+            // reconnecting. Not the browser's own `open`: that fires when the
+            // headers arrive, possibly before this watcher exists, and a test
+            // (or an operator) that acts on it could miss the next batch.
+            try await writer.write(ByteBuffer(string: "retry: 3000\nevent: ready\ndata: {}\n\n"))
             for await item in merged.cancelOnGracefulShutdown() {
                 guard let macs = item else {
                     try await writer.write(ByteBuffer(string: ": still here\n\n"))
