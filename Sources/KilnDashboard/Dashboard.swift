@@ -380,14 +380,23 @@ public struct Dashboard: Sendable {
         return (id, session)
     }
 
-    /// The form's fields, after checking its CSRF token when the caller is
-    /// a browser session (a bearer token is not sent by browsers on their
-    /// own, so scripts using one need no CSRF token).
+    /// The form's fields, after checking that a browser meant to send it:
+    /// a session's form carries its CSRF token. A bearer token is never
+    /// sent by a browser on its own, so scripts using one need none.
     func checkedForm(_ request: Request, _ context: APIRequestContext) async throws -> [String: String] {
         let form = try await Self.form(request)
-        if let (_, session) = session(request), request.headers[.authorization] == nil {
+        guard request.headers[.authorization] == nil else { return form }
+        if let (_, session) = session(request) {
             guard let sent = form["csrf"], DashboardSessions.same(sent, session.csrf) else {
                 throw DashboardError(.forbidden, "Form refused", "The form's CSRF token is missing or stale: reload the page and send it again.")
+            }
+        } else {
+            // A client certificate is sent by the browser on its own, like a
+            // cookie, but has no session to hold a token: the form must come
+            // from this listener's own pages (browsers always send Origin on a POST).
+            let host = request.head.authority ?? ""
+            guard let origin = request.headers[.origin], !host.isEmpty, origin == "https://" + host || origin == "http://" + host else {
+                throw DashboardError(.forbidden, "Form refused", "A form sent with a client certificate must come from the dashboard's own pages.")
             }
         }
         return form
