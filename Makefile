@@ -22,8 +22,11 @@ TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa
 # guests' initramfs; the guest kernel is downloaded and unpacked by the script.
 E2E_PACKAGES   := qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
 BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils sqlite3
+# The dashboard's browser checks: Debian's headless Chromium and its driver (fonts for
+# readable screenshots); selenium from PyPI drives them.
+UI_PACKAGES    := chromium chromium-driver fonts-dejavu-core fonts-liberation
 # schemathesis checks the management API against its OpenAPI document.
-PIP_TEST_PACKAGES := schemathesis
+PIP_TEST_PACKAGES := schemathesis selenium
 IPXE_FILES     := undionly.kpxe undionly.kkpxe ipxe.pxe ipxe.efi snponly.efi ipxe.lkrn
 
 # Installs whichever of the named PyPI packages cannot be imported.
@@ -41,11 +44,12 @@ define ensure_packages
 	fi
 endef
 
-.PHONY: help run build release test peer-checks e2e bench assets clean
+.PHONY: help run build release test peer-checks ui-checks e2e bench assets clean
 
 help:
 	@echo "make run    - install what is missing, build, serve profiles/ and assets/ on $(HTTP_ADDRESS) (API on $(API_ADDRESS))"
-	@echo "make test   - install what tests need, run swift test and the real-peer checks"
+	@echo "make test   - install what tests need, run swift test, the real-peer checks, the browser checks and make e2e"
+	@echo "make ui-checks - the dashboard in headless Chromium (screenshots in .build/ui-screenshots/)"
 	@echo "make e2e    - boot QEMU guests through Kiln in a network namespace (root; run by make test)"
 	@echo "make bench  - release build, wrk against Kiln and nginx, print the ratios"
 
@@ -90,6 +94,7 @@ run: assets build
 	@echo "  curl -o /tmp/boot.iso http://$(HTTP_ADDRESS)/netboot.iso          # a CD that network-boots into Kiln"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln match --data-path $(DATA_PATH) mac=52:54:00:12:34:56"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln machines --data-path $(DATA_PATH)            # every machine that asked, and how far it got"
+	@echo "  open http://$(API_ADDRESS)/ui/ and log in with the token in $(API_TOKEN_FILE)   # the dashboard"
 	@echo "  curl -H \"Authorization: Bearer \$$(cat $(API_TOKEN_FILE))\" http://$(API_ADDRESS)/api/v1/machines   # the management API"
 	@echo "  KILN_SERVER=http://$(API_ADDRESS) KILN_TOKEN_FILE=$(API_TOKEN_FILE) $$($(SWIFT) build --show-bin-path)/kiln assign 52:54:00:00:00:01 --profile flatcar-node1"
 	@echo "  $$($(SWIFT) build --show-bin-path)/kiln dhcp explain --data-path $(DATA_PATH) --assets-path $(ASSETS_PATH) mac=52:54:00:12:34:56 arch=7   # what proxyDHCP would offer a UEFI machine"
@@ -98,12 +103,13 @@ run: assets build
 		--state-path $(STATE_PATH) --api-address $(API_ADDRESS) --api-tokens $(API_TOKENS)
 
 test:
-	$(call ensure_packages,$(TEST_PACKAGES))
+	$(call ensure_packages,$(TEST_PACKAGES) $(UI_PACKAGES))
 	$(call ensure_pip,$(PIP_TEST_PACKAGES))
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 	bash scripts/api-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+	bash scripts/ui-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 	@if [ ! -e /dev/net/tun ]; then echo "make e2e skipped: /dev/net/tun is missing"; \
 	elif ! apt-cache show qemu-system-x86 >/dev/null 2>&1; then echo "make e2e skipped: apt cannot install qemu-system-x86"; \
 	else $(MAKE) --no-print-directory e2e; fi
@@ -114,6 +120,13 @@ e2e:
 	@apt-cache depends linux-image-cloud-amd64 >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get update -qq; }
 	$(SWIFT) build --product kiln
 	bash scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+
+# The dashboard in headless Chromium; screenshots land in .build/ui-screenshots/.
+ui-checks:
+	$(call ensure_packages,$(BUILD_PACKAGES) curl python3 $(UI_PACKAGES))
+	$(call ensure_pip,selenium)
+	$(SWIFT) build --product kiln
+	bash scripts/ui-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 
 peer-checks:
 	$(call ensure_packages,$(TEST_PACKAGES))
@@ -144,6 +157,8 @@ bench:
 	bash scripts/bench_installer.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	bash scripts/bench_inventory.sh "$$($(SWIFT) build -c release --show-bin-path)/InventoryStorm"
+	@echo
+	bash scripts/bench_dashboard.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 
 clean:
 	rm -rf .build

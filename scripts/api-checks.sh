@@ -123,12 +123,15 @@ PIDS+=($!)
 wait_for "$API/api/v1/openapi.json" --cacert "$WORK/ca.pem"
 check "HTTPS: a bearer token works without a client certificate" status_is 200 --cacert "$WORK/ca.pem" -H "Authorization: Bearer $ADMIN" "$API/api/v1/groups"
 check "HTTPS: no credential at all is 401" status_is 401 --cacert "$WORK/ca.pem" "$API/api/v1/groups"
+check "HTTPS: the dashboard's cookies are Secure" bash -c "curl -s -i --cacert '$WORK/ca.pem' '$API/ui/login' | grep -i '^set-cookie: kiln_login=' | grep -q 'Secure'"
+check "HTTPS: the dashboard opens with a bearer token" status_is 200 --cacert "$WORK/ca.pem" -H "Authorization: Bearer $ADMIN" "$API/ui/catalog"
 check "mTLS: a client certificate from the CA may write" status_is 201 --cacert "$WORK/ca.pem" --cert "$WORK/client.pem" --key "$WORK/client.key" \
     -X PUT -d '{"profile": "flatcar-live", "selector": {"mac": "52:54:00:0c:0c:0c"}}' "$API/api/v1/groups/by-cert"
 check "mTLS: the write is logged with the certificate's name" bash -c "sleep 0.3; grep -q 'credential=cert:terraform' '$WORK/tls.log'"
 check "mTLS: a certificate from another CA is refused in the handshake" bash -c "! curl -s -o /dev/null --max-time 10 --cacert '$WORK/ca.pem' --cert '$WORK/intruder.pem' --key '$WORK/intruder.key' '$API/api/v1/groups'"
 check "plain HTTP to the HTTPS listener gets nothing" bash -c "! curl -s -o /dev/null --max-time 5 'http://127.0.0.1:$API_PORT/api/v1/groups' || [ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 'http://127.0.0.1:$API_PORT/api/v1/groups')\" = 000 ]"
 check "serve refuses --api-client-ca without HTTPS" exit_is 64 "$KILN" serve --data-path "$WORK/data" --api-address 127.0.0.1:0 --api-client-ca "$WORK/ca.pem"
+check "serve refuses --dashboard with a value other than on or off" exit_is 64 "$KILN" serve --data-path "$WORK/data" --tftp-address "" --api-address 127.0.0.1:0 --api-tokens "$TOKENS" --dashboard maybe
 check "serve refuses an API without any credential source" contains "never open" "$KILN" serve --data-path "$WORK/data" --api-address 127.0.0.1:0
 
 echo
