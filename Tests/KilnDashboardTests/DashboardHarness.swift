@@ -34,7 +34,7 @@ struct DashboardHarness {
                 inline: worker
         """
 
-    static func make() async throws -> DashboardHarness {
+    static func make(_ configuration: Dashboard.Configuration = .init()) async throws -> DashboardHarness {
         let root = NSTemporaryDirectory() + "kiln-ui-" + UUID().uuidString
         let dataPath = root + "/data"
         for folder in ["groups", "profiles", "ignition", "generic", "cloud", "assets"] {
@@ -53,7 +53,7 @@ struct DashboardHarness {
         let source = try #require(server.reloader.source as? any WritableCatalogSource)
         let editor = CatalogEditor(source: source, reloader: server.reloader, logger: logger)
         let api = try APIServer(configuration: .init(host: "127.0.0.1", port: 0, tokensPath: tokensPath), editor: editor, inventory: inventory, logger: logger)
-        let dashboard = Dashboard(configuration: .init(), editor: editor, inventory: inventory, catalog: server.store,
+        let dashboard = Dashboard(configuration: configuration, editor: editor, inventory: inventory, catalog: server.store,
                                   lastLoad: server.reloader.lastLoad, tokens: api.tokenTable, logger: logger)
         let router = api.serving { dashboard.addRoutes(to: $0) }.router()
         return DashboardHarness(root: root, dataPath: dataPath, writeToken: writeToken, readToken: readToken, inventory: inventory, tokens: api.tokenTable,
@@ -106,8 +106,9 @@ extension TestClientProtocol {
     }
 }
 
-func withDashboard(_ body: @escaping @Sendable (DashboardHarness, any TestClientProtocol) async throws -> Void) async throws {
-    let harness = try await DashboardHarness.make()
+func withDashboard(_ configuration: Dashboard.Configuration = .init(),
+                   _ body: @escaping @Sendable (DashboardHarness, any TestClientProtocol) async throws -> Void) async throws {
+    let harness = try await DashboardHarness.make(configuration)
     defer { harness.cleanUp() }
     try await harness.application.test(.live) { client in
         try await body(harness, client)

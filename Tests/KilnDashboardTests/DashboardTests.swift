@@ -260,6 +260,14 @@ func loggedIn(_ client: any TestClientProtocol, token: String) async throws -> S
         #expect(message.contains("event: counts\ndata: {"))
     }
 
+    @Test func liveStreamsBeyondTheLimitAreRefused() async throws {
+        try await withDashboard(.init(maxLiveStreams: 0)) { harness, client in
+            let refused = try await client.page("/ui/events", token: harness.readToken)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.text.contains("Too many live views"))
+        }
+    }
+
     @Test func theTimelineStartsAtTheLatestBoot() {
         let start = Date()
         func event(_ seconds: Double, _ status: Int = 200) -> BootEvent {
