@@ -42,6 +42,17 @@ elapsed() { python3 -c "import time; print(f'{time.time() - $STARTED:6.1f}')"; }
 say() { echo "[$(elapsed)s] $*"; }
 fail() { say "FAIL: $*"; exit 1; }
 
+# E2E_KEEP_INVENTORY=FILE keeps the rack's inventory for `make run` to show in
+# its dashboard (see docs/dashboard.md). SQLite's backup copies it whole,
+# write-ahead log included; the destination's old log goes first.
+keep_inventory() {
+    [ -n "${E2E_KEEP_INVENTORY:-}" ] && [ -f "$WORK/data/state/inventory.sqlite" ] || return 0
+    mkdir -p "$(dirname "$E2E_KEEP_INVENTORY")"
+    rm -f "$E2E_KEEP_INVENTORY" "$E2E_KEEP_INVENTORY-wal" "$E2E_KEEP_INVENTORY-shm"
+    python3 -c 'import sqlite3, sys; source = sqlite3.connect(sys.argv[1]); target = sqlite3.connect(sys.argv[2]); source.backup(target); target.close()' \
+        "$WORK/data/state/inventory.sqlite" "$E2E_KEEP_INVENTORY" && echo "e2e: the rack's inventory is kept in $E2E_KEEP_INVENTORY"
+}
+
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
     # Whatever still runs in the namespace (a process that outlived its
@@ -49,6 +60,7 @@ cleanup() {
     ip netns pids "$NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
     ip netns pids "$SITE_NS" 2>/dev/null | xargs -r kill -9 2>/dev/null
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+    keep_inventory
     ip netns del "$NS" 2>/dev/null
     ip netns del "$SITE_NS" 2>/dev/null
     rm -rf "$WORK"
