@@ -164,7 +164,10 @@ def run(driver):
     status = get(f"{BOOT}/ignition?mac={LIVE_MAC}&rack=r1&zone=z")
     check("the machine fetches its config", status == 200, str(status))
     moved = wait(driver, lambda d: column_of(d, LIVE_MAC) == "config", seconds=15)
-    check("its tile moves to the config column without a reload", moved, str(column_of(driver, LIVE_MAC)))
+    check("its tile moves to the config column without a reload", moved,
+          f"column {column_of(driver, LIVE_MAC)}; " + str(driver.execute_script(
+              "return {live: document.body.dataset.live, status: document.getElementById('live-status').textContent, "
+              "outside: !document.getElementById('live-outside').hidden, log: window.kilnLiveLog || []}")))
     check("the page was not reloaded", driver.execute_script("return performance.getEntriesByType('navigation').length") == 1
           and tile(driver, LIVE_MAC) is not None and "moved" in (tile(driver, LIVE_MAC).get_attribute("class") or ""))
     check("the config count went up live", wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, '[data-count="config"]').text == "2"))
