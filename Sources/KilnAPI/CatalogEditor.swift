@@ -112,7 +112,9 @@ public final class CatalogEditor: Sendable {
                     try Self.compare(candidate, with: baseline, record: record)
                     try Self.check(precondition, against: before, record: record)
                     do {
-                        try source.write(record, bytes: bytes)
+                        try source.write(record, bytes: bytes, replacing: before)
+                    } catch let conflict as CatalogWriteConflict {
+                        throw Refusal(.preconditionFailed, "\(conflict); read it again and retry")
                     } catch {
                         throw Refusal(.unavailable, "cannot write \(record.path): \(error)")
                     }

@@ -102,6 +102,31 @@ public protocol WritableCatalogSource: CatalogSource {
     /// Replaces (or creates) a file, or removes it when `bytes` is nil.
     /// Readers see the old file or the new one, never part of either.
     func write(_ record: CatalogRecord, bytes: [UInt8]?) throws
+
+    /// As `write`, only if the record still holds `expected` (nil: it does
+    /// not exist), checked and written as one step; otherwise throws
+    /// `CatalogWriteConflict`. A shared store needs this: another replica
+    /// may write between the editor's read and its write.
+    func write(_ record: CatalogRecord, bytes: [UInt8]?, replacing expected: [UInt8]?) throws
+}
+
+extension WritableCatalogSource {
+    /// One process writes a directory, and the editor writes one record at
+    /// a time, so nothing can come between its read and its write.
+    public func write(_ record: CatalogRecord, bytes: [UInt8]?, replacing expected: [UInt8]?) throws {
+        try write(record, bytes: bytes)
+    }
+}
+
+/// Another writer changed the record after it was read: the write was not made.
+public struct CatalogWriteConflict: Error, Sendable, CustomStringConvertible {
+    public var record: CatalogRecord
+
+    public init(record: CatalogRecord) {
+        self.record = record
+    }
+
+    public var description: String { "\(record.path) was changed by another writer while this write was checked" }
 }
 
 extension CatalogSnapshot {
