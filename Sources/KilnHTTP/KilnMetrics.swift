@@ -1,3 +1,4 @@
+import KilnCore
 import Prometheus
 import Synchronization
 
@@ -5,6 +6,8 @@ import Synchronization
 /// swift-metrics bootstrap) so tests can run several servers in a process.
 public struct KilnMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
+    /// Reported by `/healthz`: Kiln serves, but something it uses is down.
+    public let health = HealthProblems()
     private let reloads: Counter
     private let reloadFailures: Counter
     private let groups: Gauge

@@ -10,7 +10,12 @@ enum OperationsEndpoints {
                 .bytes(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             },
             .plain("/healthz", "healthz") { _ in
-                store.current == nil ? .failure(.serviceUnavailable, "data directory not loaded yet") : .text("ok\n")
+                guard store.current != nil else { return .failure(.serviceUnavailable, "data directory not loaded yet") }
+                // Degraded still answers 200: boots are being served, and a
+                // load balancer that dropped every replica while a shared
+                // store is down would stop them.
+                let problems = metrics.health.current
+                return problems.isEmpty ? .text("ok\n") : .text("degraded: " + problems.joined(separator: "; ") + "\n")
             },
         ]
     }
