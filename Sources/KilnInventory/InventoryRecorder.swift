@@ -20,6 +20,9 @@ public final class InventoryRecorder: Service, Sendable {
     private let written: Counter
     private let failures: Counter
     private let classifier: Mutex<EventClassifier>
+    /// Told of every batch once it is in the store (a shared store's
+    /// mirror sends it to the other replicas); must not block.
+    let onWritten: (@Sendable ([InventoryEntry]) -> Void)?
     /// How often a batch is written, and the most one batch holds. A
     /// batch costs about one row write per machine however often each
     /// asked, so a longer interval is cheaper and a shorter one livelier.
@@ -33,8 +36,10 @@ public final class InventoryRecorder: Service, Sendable {
     static let pruneEvery = Duration.seconds(600)
 
     public init(store: InventoryStore, capacity: Int = InventoryRecorder.defaultCapacity, catalog: @escaping @Sendable () -> Catalog?, logger: Logger,
-                registry: PrometheusCollectorRegistry, classifier: EventClassifier = EventClassifier()) {
+                registry: PrometheusCollectorRegistry, classifier: EventClassifier = EventClassifier(),
+                onWritten: (@Sendable ([InventoryEntry]) -> Void)? = nil) {
         self.store = store
+        self.onWritten = onWritten
         self.capacity = capacity
         self.catalog = catalog
         self.logger = logger
@@ -104,6 +109,7 @@ public final class InventoryRecorder: Service, Sendable {
             do {
                 try await store.applyWithoutBlocking(entries)
                 written.increment(by: Int64(entries.count))
+                onWritten?(entries)
             } catch {
                 failures.increment()
                 logger.error("inventory: could not write \(entries.count) events: \(error)")

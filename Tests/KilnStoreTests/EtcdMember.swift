@@ -1,0 +1,79 @@
+import Foundation
+import KilnEtcd
+import Testing
+
+/// One real etcd member (Debian's `etcd`) on loopback, in a folder of its
+/// own, stopped when the test is done. Tests skip with a message when the
+/// binary is missing (make test installs it).
+final class EtcdMember: @unchecked Sendable {
+    let process = Process()
+    let folder: String
+    let clientPort: Int
+
+    static var binary: String? {
+        ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func freePort() -> Int {
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Started and answering, or nil (with the reason recorded) when etcd is not installed.
+    static func start() async throws -> EtcdMember? {
+        guard let binary else {
+            print("skipped: etcd is not installed (apt-get install etcd-server; make test installs it)")
+            return nil
+        }
+        let member = try EtcdMember(binary: binary)
+        let client = try EtcdClient(address: try EtcdAddress("etcd://127.0.0.1:\(member.clientPort)/probe"), requestTimeout: .seconds(1))
+        defer { Task { await client.shutdown() } }
+        for _ in 0..<100 {
+            if (try? await client.range(Array("/probe".utf8))) != nil { return member }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        member.stop()
+        throw EtcdError(.unavailable, "etcd did not answer within 10 s")
+    }
+
+    private init(binary: String) throws {
+        folder = NSTemporaryDirectory() + "kiln-etcd-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        clientPort = Self.freePort()
+        let peerPort = Self.freePort()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--name", "test", "--data-dir", folder + "/data",
+            "--listen-client-urls", "http://127.0.0.1:\(clientPort)", "--advertise-client-urls", "http://127.0.0.1:\(clientPort)",
+            "--listen-peer-urls", "http://127.0.0.1:\(peerPort)", "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
+            "--initial-cluster", "test=http://127.0.0.1:\(peerPort)", "--log-level", "error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+    }
+
+    func url(_ prefix: String = "/kiln") -> String { "etcd://127.0.0.1:\(clientPort)\(prefix)" }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    deinit { stop() }
+}
