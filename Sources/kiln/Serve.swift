@@ -6,7 +6,9 @@ import KilnHTTP
 import KilnInventory
 import KilnRender
 import KilnISO
+import KilnEtcd
 import KilnLogging
+import KilnStore
 import KilnTFTP
 import Logging
 import ServiceLifecycle
@@ -61,6 +63,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Management API") var api: APIServeOptions
 
+    @Option(name: .long, help: ArgumentHelp("Keep the catalog and the inventory in etcd, shared by every Kiln given the same store: etcd://HOST:PORT[,HOST:PORT…]/PREFIX, or etcds:// for TLS (env KILN_STORE; default: the data directory and SQLite). See docs/scale-out.md.", valueName: "url"))
+    var store: String?
+
+    @OptionGroup(title: "etcd store") var storeConnection: StoreConnectionOptions
+
     @Flag(name: .long, help: "Serve every TFTP transfer from the listening port instead of one ephemeral port each (for NAT and containers; env KILN_TFTP_SINGLE_PORT=1).")
     var tftpSinglePort = false
 
@@ -99,7 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
         let tftp = try tftpConfiguration(assetsPath: assetsPath)
         let metrics = KilnMetrics()
         let store = SnapshotStore<CompiledCatalog>()
-        let (recorder, inventoryStore) = try inventoryRecorder(store: store, metrics: metrics, logger: logger)
+        let storeText = Environment.value(self.store, "KILN_STORE", default: "")
+        let etcd = storeText.isEmpty ? nil : try storeConnection.client(for: storeText, logger: logger)
+        let (recorder, inventoryStore, mirror) = try inventoryRecorder(store: store, metrics: metrics, etcd: etcd, logger: logger)
         var configuration = KilnServer.Configuration(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath,
                                                      publicURL: publicURL.isEmpty ? nil : publicURL)
         if let recorder {
@@ -107,8 +116,15 @@ struct ServeCommand: AsyncParsableCommand {
                 if let event = InventoryEvents.from(record) { recorder.record(event) }
             }
         }
-        let server = KilnServer(configuration: configuration, logger: logger, store: store, metrics: metrics)
+        let source: (any CatalogSource)? = etcd.map { EtcdCatalogSource(client: $0, logger: logger) }
+        let server = KilnServer(configuration: configuration, logger: logger, source: source, store: store, metrics: metrics)
         var services: [any Service] = []
+        if let etcd {
+            logger.info("store", metadata: ["etcd": "\(etcd.address)", "replica": "\(mirror?.replica ?? "-")"])
+            services.append(EtcdStoreMonitor(client: etcd, health: metrics.health, logger: logger, registry: metrics.registry,
+                                             buffered: { mirror?.queued ?? 0 }))
+            if let mirror { services.append(mirror) }
+        }
         if let recorder { services.append(recorder) }
         if let apiServer = try api.server(for: server, inventory: inventoryStore, logger: logger) {
             services.append(apiServer)
@@ -125,17 +141,24 @@ struct ServeCommand: AsyncParsableCommand {
                                              assetsPath: assetsPath, server: server, logger: logger, recorder: recorder)
             services.append(proxy)
         }
-        try await server.run(alongside: services)
+        do {
+            try await server.run(alongside: services)
+        } catch {
+            await etcd?.shutdown()
+            throw error
+        }
+        await etcd?.shutdown()
     }
 
     /// The inventory, or nil when it is off or cannot be opened: boots never
     /// depend on it.
-    private func inventoryRecorder(store: SnapshotStore<CompiledCatalog>, metrics: KilnMetrics, logger: Logger) throws -> (InventoryRecorder?, InventoryStore?) {
+    private func inventoryRecorder(store: SnapshotStore<CompiledCatalog>, metrics: KilnMetrics, etcd: EtcdClient?,
+                                   logger: Logger) throws -> (InventoryRecorder?, InventoryStore?, EtcdInventoryMirror?) {
         let mode = Environment.value(inventory, "KILN_INVENTORY", default: "on").lowercased()
         guard ["on", "off"].contains(mode) else { throw ValidationError("--inventory \"\(mode)\" is not on or off") }
         guard mode == "on" else {
             logger.info("inventory off")
-            return (nil, nil)
+            return (nil, nil, nil)
         }
         let events = try inventoryEvents ?? Int(Environment.value(nil, "KILN_INVENTORY_EVENTS", default: "1000")).orThrow("KILN_INVENTORY_EVENTS must be a whole number")
         let days = try inventoryDays ?? Double(Environment.value(nil, "KILN_INVENTORY_DAYS", default: "30")).orThrow("KILN_INVENTORY_DAYS must be a number")
@@ -144,10 +167,16 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let inventoryStore = try InventoryStore(folder: folder, retention: Retention(eventsPerMachine: events, maximumAge: days * 86400))
             logger.info("inventory", metadata: ["state_path": "\(folder)", "events_per_machine": "\(events)", "days": "\(days)"])
-            return (InventoryRecorder(store: inventoryStore, catalog: { store.current?.catalog }, logger: logger, registry: metrics.registry), inventoryStore)
+            // With a shared store, each replica's file is its view; etcd carries the events between them.
+            let mirror = try etcd.map { try EtcdInventoryMirror(client: $0, store: inventoryStore, stateFolder: folder, logger: logger, registry: metrics.registry) }
+            var onWritten: (@Sendable ([InventoryEntry]) -> Void)?
+            if let mirror { onWritten = { entries in mirror.send(entries) } }
+            let recorder = InventoryRecorder(store: inventoryStore, catalog: { store.current?.catalog }, logger: logger, registry: metrics.registry,
+                                             onWritten: onWritten)
+            return (recorder, inventoryStore, mirror)
         } catch {
             logger.error("inventory: cannot open \(folder): \(error); serving without it")
-            return (nil, nil)
+            return (nil, nil, nil)
         }
     }
 
