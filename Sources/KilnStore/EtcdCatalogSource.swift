@@ -19,10 +19,16 @@ public final class EtcdCatalogSource: WritableCatalogSource {
     /// Waits before watching again after a failure: doubles to the limit.
     static let retryLimit = Duration.seconds(5)
 
-    public init(client: EtcdClient, logger: Logger) {
+    /// Where the newest snapshot read is kept, so a replica restarted
+    /// while etcd is away still serves the catalog it last saw; nil keeps none.
+    let cachePath: String?
+    private let readOnce = Mutex(false)
+
+    public init(client: EtcdClient, logger: Logger, cacheFolder: String? = nil) {
         self.client = client
         self.keyPrefix = client.address.prefix + "/catalog/"
         self.logger = logger
+        cachePath = cacheFolder.map { $0 + "/etcd-catalog-cache.json" }
     }
 
     public var origin: String { client.address.description + "/catalog" }
@@ -38,10 +44,51 @@ public final class EtcdCatalogSource: WritableCatalogSource {
         do {
             range = try EtcdClient.blocking { try await client.rangeAll(prefix: prefix) }
         } catch {
-            return CatalogSnapshot(diagnostics: [Diagnostic(.error, path: origin, "cannot read the catalog from etcd: \(error)")], isReadable: false)
+            let failure = Diagnostic(.error, path: origin, "cannot read the catalog from etcd: \(error)")
+            // Only before anything was read: later, the catalog in memory is newer than any cache.
+            if !readOnce.withLock({ $0 }), let cached = readCache() {
+                snapshotRevision.withLock { $0 = max($0, cached.revision) }
+                var snapshot = Self.snapshot(of: cached.kvs, prefix: keyPrefix)
+                snapshot.diagnostics.append(Diagnostic(.warning, path: origin,
+                    "cannot read the catalog from etcd (\(error)); serving the copy of revision \(cached.revision) kept in \(cachePath ?? "")"))
+                return snapshot
+            }
+            return CatalogSnapshot(diagnostics: [failure], isReadable: false)
         }
-        snapshotRevision.withLock { $0 = max($0, range.revision) }
+        let newer = snapshotRevision.withLock { revision -> Bool in
+            defer { revision = max(revision, range.revision) }
+            return range.revision > revision
+        }
+        readOnce.withLock { $0 = true }
+        if newer { writeCache(range) }
         return Self.snapshot(of: range.kvs, prefix: keyPrefix)
+    }
+
+    private func writeCache(_ range: EtcdRange) {
+        guard let cachePath else { return }
+        let object: [String: Any] = [
+            "revision": range.revision,
+            "keys": range.kvs.map { ["key": $0.keyText, "value": Data($0.value).base64EncodedString()] },
+        ]
+        do {
+            let data = try JSONSerialization.data(withJSONObject: object)
+            try FileManager.default.createDirectory(atPath: (cachePath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try AtomicFile.write([UInt8](data), to: cachePath, mode: 0o600)
+        } catch {
+            logger.warning("store: cannot keep a copy of the catalog in \(cachePath): \(error)")
+        }
+    }
+
+    private func readCache() -> (revision: Int64, kvs: [EtcdKeyValue])? {
+        guard let cachePath, let data = FileManager.default.contents(atPath: cachePath),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let revision = (object["revision"] as? NSNumber)?.int64Value, let keys = object["keys"] as? [[String: String]]
+        else { return nil }
+        let kvs = keys.compactMap { entry -> EtcdKeyValue? in
+            guard let key = entry["key"], key.hasPrefix(keyPrefix), let value = entry["value"].flatMap({ Data(base64Encoded: $0) }) else { return nil }
+            return EtcdKeyValue(key: Array(key.utf8), value: [UInt8](value))
+        }
+        return (revision, kvs)
     }
 
     /// The files under the prefix, laid out as a data directory would give them.
@@ -78,11 +125,15 @@ public final class EtcdCatalogSource: WritableCatalogSource {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1))
         let task = Task { [self] in
             var wait = Duration.milliseconds(250)
+            var waited = 0
             while !Task.isCancelled {
                 // The first snapshot has not been read yet: it will be the start.
+                // While etcd is away at start, ask for another read every 2 s.
                 let revision = lastSnapshotRevision
                 guard revision > 0 else {
                     try? await Task.sleep(for: .milliseconds(100))
+                    waited += 1
+                    if waited % 20 == 0 { continuation.yield("etcd: the catalog has not been read yet; trying again") }
                     continue
                 }
                 do {

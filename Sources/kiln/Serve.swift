@@ -116,7 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
                 if let event = InventoryEvents.from(record) { recorder.record(event) }
             }
         }
-        let source: (any CatalogSource)? = etcd.map { EtcdCatalogSource(client: $0, logger: logger) }
+        let source: (any CatalogSource)? = etcd.map { EtcdCatalogSource(client: $0, logger: logger, cacheFolder: state.resolved(data)) }
         let server = KilnServer(configuration: configuration, logger: logger, source: source, store: store, metrics: metrics)
         var services: [any Service] = []
         if let etcd {

@@ -87,6 +87,30 @@ import Testing
         #expect(reason?.contains("groups/late.json") == true, "\(reason ?? "no change reported within 10 s")")
     }
 
+    @Test func aReplicaStartedWhileEtcdIsAwayServesItsKeptCopy() async throws {
+        guard let member = try await EtcdMember.start() else { return }
+        let folder = NSTemporaryDirectory() + "kiln-cache-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let url = member.url()
+        do {
+            let client = try EtcdClient(address: try EtcdAddress(url))
+            _ = try await CatalogTransfer.importCatalog(files(), into: client, replace: false)
+            let source = EtcdCatalogSource(client: client, logger: Logger(label: "test"), cacheFolder: folder)
+            #expect(await Task.detached { source.snapshot() }.value.groups.count == 1)
+            await client.shutdown()
+        }
+        member.stop()
+        let client = try EtcdClient(address: try EtcdAddress(url), requestTimeout: .milliseconds(500))
+        defer { Task { await client.shutdown() } }
+        let restarted = EtcdCatalogSource(client: client, logger: Logger(label: "test"), cacheFolder: folder)
+        let snapshot = await Task.detached { restarted.snapshot() }.value
+        #expect(snapshot.isReadable)
+        #expect(snapshot.groups.map(\.path) == ["groups/node1.json"])
+        #expect(snapshot.diagnostics.contains { $0.description.contains("serving the copy of revision") })
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/etcd-catalog-cache.json")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
     @Test func anUnreachableStoreIsAnUnreadableSnapshotNotACrash() async throws {
         let client = try EtcdClient(address: try EtcdAddress("etcd://127.0.0.1:\(EtcdMember.freePort())/kiln"), requestTimeout: .milliseconds(500))
         defer { Task { await client.shutdown() } }
