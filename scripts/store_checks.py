@@ -168,7 +168,7 @@ def main():
         run()
     finally:
         if failed:
-            for name in ("a", "b", "c"):
+            for name in ("a", "b", "c", "d"):
                 path = os.path.join(WORK, name + ".log")
                 if os.path.exists(path):
                     print(f"--- {name}.log (last lines)")
@@ -312,6 +312,9 @@ def run():
             with lock:
                 boots[name][0 if ok else 1] += 1
             time.sleep(0.1)
+    # A replica that starts while etcd is away has no catalog yet (and no kept copy): it must not serve, then must.
+    replicas["d"] = {"http": free_port(), "api": free_port()}
+    start_kiln("d")
     boot_threads = [threading.Thread(target=boot_during_outage, args=(n,)) for n in outage_macs]
     for thread in boot_threads:
         thread.start()
@@ -339,7 +342,11 @@ def run():
     check("with etcd down, /metrics shows kiln_store_up 0", "kiln_store_up 0" in metrics, [l for l in metrics.splitlines() if "store" in l][:8])
     for member in members:
         start_etcd(member, "existing")
+    check("a replica started during the outage does not claim to be healthy", boot("d", "/healthz") == 503)
     check("etcd comes back", wait_until(lambda: leader() is not None, 30, 0.2))
+    check("the replica started during the outage serves once etcd is back",
+          wait_until(lambda: boot("d", f"/ipxe?mac={mac}") == 200, 15, 0.2))
+    stop("d")
 
     def events_everywhere():
         for name, machine in outage_macs.items():
