@@ -17,11 +17,12 @@ RUN_PACKAGES   := $(BUILD_PACKAGES) curl ca-certificates ipxe isolinux syslinux-
 # ISO read-back: blkid (util-linux), isoinfo (genisoimage), xorriso, cloud-init's
 # own readers; the network-boot CD's loaders and QEMU to boot it.
 ISO_PACKAGES   := util-linux genisoimage xorriso cloud-init isolinux syslinux-common ipxe qemu-system-x86 xz-utils cpio
-TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition $(ISO_PACKAGES)
+# etcd-server and etcd-client: the three-member cluster the store checks start (docs/scale-out.md).
+TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa atftp ignition etcd-server etcd-client $(ISO_PACKAGES)
 # make e2e: QEMU with iPXE ROMs and OVMF (UEFI), ipxe.efi, dnsmasq as the site DHCP server, busybox and cpio for the
 # guests' initramfs; the guest kernel is downloaded and unpacked by the script.
 E2E_PACKAGES   := qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
-BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils sqlite3
+BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils sqlite3 etcd-server
 # The dashboard's browser checks: Debian's headless Chromium and its driver (fonts for
 # readable screenshots); selenium from PyPI drives them.
 UI_PACKAGES    := chromium chromium-driver fonts-dejavu-core fonts-liberation
@@ -44,12 +45,13 @@ define ensure_packages
 	fi
 endef
 
-.PHONY: help run build release test peer-checks ui-checks e2e bench assets clean
+.PHONY: help run build release test peer-checks ui-checks store-checks e2e bench assets clean
 
 help:
 	@echo "make run    - install what is missing, build, serve profiles/ and assets/ on $(HTTP_ADDRESS) (API on $(API_ADDRESS))"
 	@echo "make test   - install what tests need, run swift test, the real-peer checks, the browser checks and make e2e"
 	@echo "make ui-checks - the dashboard in headless Chromium (screenshots in .build/ui-screenshots/)"
+	@echo "make store-checks - three Kiln replicas on a three-member etcd cluster (run by make test)"
 	@echo "make e2e    - boot QEMU guests through Kiln in a network namespace (root; run by make test)"
 	@echo "make bench  - release build, wrk against Kiln and nginx, print the ratios"
 
@@ -110,6 +112,7 @@ test:
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 	bash scripts/api-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 	bash scripts/ui-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+	bash scripts/store-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 	@if [ ! -e /dev/net/tun ]; then echo "make e2e skipped: /dev/net/tun is missing"; \
 	elif ! apt-cache show qemu-system-x86 >/dev/null 2>&1; then echo "make e2e skipped: apt cannot install qemu-system-x86"; \
 	else $(MAKE) --no-print-directory e2e; fi
@@ -127,6 +130,11 @@ ui-checks:
 	$(call ensure_pip,selenium)
 	$(SWIFT) build --product kiln
 	bash scripts/ui-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+
+store-checks:
+	$(call ensure_packages,$(BUILD_PACKAGES) curl python3 etcd-server etcd-client)
+	$(SWIFT) build --product kiln
+	bash scripts/store-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 
 peer-checks:
 	$(call ensure_packages,$(TEST_PACKAGES))
@@ -159,6 +167,8 @@ bench:
 	bash scripts/bench_inventory.sh "$$($(SWIFT) build -c release --show-bin-path)/InventoryStorm"
 	@echo
 	bash scripts/bench_dashboard.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+	@echo
+	bash scripts/bench_store.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 
 clean:
 	rm -rf .build
