@@ -87,6 +87,30 @@ import Testing
         #expect(reason?.contains("groups/late.json") == true, "\(reason ?? "no change reported within 10 s")")
     }
 
+    @Test func aWatchFromACompactedRevisionLeadsToAFreshRead() async throws {
+        guard let member = try await EtcdMember.start() else { return }
+        defer { member.stop() }
+        let client = try EtcdClient(address: try EtcdAddress(member.url()))
+        defer { Task { await client.shutdown() } }
+        let source = EtcdCatalogSource(client: client, logger: Logger(label: "test"))
+        _ = await Task.detached { source.snapshot() }.value
+        var newest: Int64 = 0
+        for value in ["1", "2", "3"] {
+            newest = try await client.put(Array("/kiln/catalog/groups/churn.json".utf8), Array(value.utf8))
+        }
+        // The history the watch would start from is gone.
+        try await client.compact(newest)
+        let changes = source.changes()
+        let reason = await withTaskGroup(of: String?.self) { group in
+            group.addTask { for await reason in changes { return reason }; return nil }
+            group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        #expect(reason?.contains("compacted") == true, "\(reason ?? "nothing reported within 10 s")")
+    }
+
     @Test func aReplicaStartedWhileEtcdIsAwayServesItsKeptCopy() async throws {
         guard let member = try await EtcdMember.start() else { return }
         let folder = NSTemporaryDirectory() + "kiln-cache-" + UUID().uuidString

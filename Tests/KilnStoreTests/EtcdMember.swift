@@ -31,14 +31,26 @@ final class EtcdMember: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// Certificates for a member that serves TLS and asks for client certificates.
+    struct TLS {
+        var ca: String
+        var serverCertificate: String
+        var serverKey: String
+        var clientCertificate: String
+        var clientKey: String
+    }
+
+    let tls: TLS?
+
     /// Started and answering, or nil (with the reason recorded) when etcd is not installed.
-    static func start() async throws -> EtcdMember? {
+    static func start(tls: TLS? = nil) async throws -> EtcdMember? {
         guard let binary else {
             print("skipped: etcd is not installed (apt-get install etcd-server; make test installs it)")
             return nil
         }
-        let member = try EtcdMember(binary: binary)
-        let client = try EtcdClient(address: try EtcdAddress("etcd://127.0.0.1:\(member.clientPort)/probe"), requestTimeout: .seconds(1))
+        let member = try EtcdMember(binary: binary, tls: tls)
+        let files = EtcdClient.TLSFiles(caFile: tls?.ca, certificateFile: tls?.clientCertificate, keyFile: tls?.clientKey)
+        let client = try EtcdClient(address: try EtcdAddress(member.url("/probe")), tls: files, requestTimeout: .seconds(1))
         defer { Task { await client.shutdown() } }
         for _ in 0..<100 {
             if (try? await client.range(Array("/probe".utf8))) != nil { return member }
@@ -48,24 +60,28 @@ final class EtcdMember: @unchecked Sendable {
         throw EtcdError(.unavailable, "etcd did not answer within 10 s")
     }
 
-    private init(binary: String) throws {
+    private init(binary: String, tls: TLS?) throws {
+        self.tls = tls
         folder = NSTemporaryDirectory() + "kiln-etcd-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         clientPort = Self.freePort()
         let peerPort = Self.freePort()
         process.executableURL = URL(fileURLWithPath: binary)
+        let scheme = tls == nil ? "http" : "https"
         process.arguments = [
             "--name", "test", "--data-dir", folder + "/data",
-            "--listen-client-urls", "http://127.0.0.1:\(clientPort)", "--advertise-client-urls", "http://127.0.0.1:\(clientPort)",
+            "--listen-client-urls", "\(scheme)://127.0.0.1:\(clientPort)", "--advertise-client-urls", "\(scheme)://127.0.0.1:\(clientPort)",
             "--listen-peer-urls", "http://127.0.0.1:\(peerPort)", "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPort)",
             "--initial-cluster", "test=http://127.0.0.1:\(peerPort)", "--log-level", "error",
-        ]
+        ] + (tls.map { ["--cert-file", $0.serverCertificate, "--key-file", $0.serverKey, "--trusted-ca-file", $0.ca, "--client-cert-auth"] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
     }
 
-    func url(_ prefix: String = "/kiln") -> String { "etcd://127.0.0.1:\(clientPort)\(prefix)" }
+    func url(_ prefix: String = "/kiln") -> String { (tls == nil ? "etcd" : "etcds") + "://127.0.0.1:\(clientPort)\(prefix)" }
+
+    var httpURL: String { (tls == nil ? "http" : "https") + "://127.0.0.1:\(clientPort)" }
 
     func stop() {
         if process.isRunning {
