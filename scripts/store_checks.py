@@ -180,6 +180,14 @@ def main():
 
 def run():
     global ADMIN
+    result = subprocess.run([KILN, "serve", "--store", "http://127.0.0.1:2379/kiln", "--data-path", WORK, "--tftp-address", ""],
+                            capture_output=True, text=True, timeout=30)
+    check("serve refuses a store that is not etcd:// with status 64", result.returncode == 64 and "etcd://HOST:PORT" in result.stderr, result.stderr)
+    result = subprocess.run([KILN, "serve", "--store", "etcd://127.0.0.1:2379/kiln", "--store-cert", "/etc/hostname", "--data-path", WORK,
+                             "--tftp-address", ""], capture_output=True, text=True, timeout=30)
+    check("serve refuses a client certificate without its key", result.returncode == 64 and "go together" in result.stderr, result.stderr)
+    result = subprocess.run([KILN, "store", "status", f"etcd://127.0.0.1:{free_port()}/kiln"], capture_output=True, text=True, timeout=60)
+    check("kiln store status exits 3 when no member answers", result.returncode == 3 and "no endpoint" in result.stderr, result.stderr)
     for member in members:
         start_etcd(member)
     check("a three-member etcd cluster elects a leader", wait_until(lambda: leader() is not None, 20, 0.2))
