@@ -42,6 +42,9 @@ struct IgnitionChecks {
                 if kind == "files", node["overwrite"] == .bool(true), node["contents"]?.object?["source"] == nil {
                     error(at + ["overwrite"], "overwrite needs contents: without them the file would be emptied")
                 }
+                if kind != "links", minor < 6, let mode = node["mode"]?.int, mode & 0o7000 != 0 {
+                    warn(at + ["mode"], "setuid, setgid and sticky bits (mode \(String(mode, radix: 8))) are ignored by Ignition before spec 3.6.0 (fcos 1.7.0)")
+                }
                 if kind == "links", node["target"] == nil {
                     error(at, "link \(path) needs a target")
                 }
@@ -51,12 +54,14 @@ struct IgnitionChecks {
         checkUnique(storage?["filesystems"]?.list, ["storage", "filesystems"], "device")
         checkUnique(storage?["raid"]?.list, ["storage", "raid"], "name")
         checkUnique(storage?["luks"]?.list, ["storage", "luks"], "name")
-        for (index, entry) in (storage?["filesystems"]?.list ?? []).enumerated() {
+        // The config's own filesystems, as written: boot_device puts its
+        // generated ones first in the translation, so an index there is not
+        // the same filesystem as the index in the source.
+        for (index, entry) in (locate(["storage", "filesystems"]).value?.list ?? []).enumerated() {
             guard let filesystem = entry.object else { continue }
             let at = ["storage", "filesystems", String(index)]
             if let path = filesystem["path"]?.string, !path.hasPrefix("/") { error(at + ["path"], "path \"\(path)\" must be absolute") }
-            let wantsUnit = locate(at + ["with_mount_unit"]).value?.bool == true
-            if wantsUnit {
+            if filesystem["with_mount_unit"]?.bool == true {
                 let format = filesystem["format"]?.string
                 if format == nil { error(at + ["format"], "with_mount_unit needs a format") }
                 if format != "swap", filesystem["path"] == nil { error(at + ["path"], "with_mount_unit needs a path") }

@@ -8,8 +8,9 @@ import Testing
     @Test func versionsMapToTheirIgnitionSpecs() throws {
         let expected = [
             ("fcos", "1.0.0", "3.0.0"), ("fcos", "1.1.0", "3.1.0"), ("fcos", "1.2.0", "3.2.0"), ("fcos", "1.3.0", "3.2.0"),
-            ("fcos", "1.4.0", "3.3.0"), ("fcos", "1.5.0", "3.4.0"), ("fcos", "1.6.0", "3.5.0"),
+            ("fcos", "1.4.0", "3.3.0"), ("fcos", "1.5.0", "3.4.0"), ("fcos", "1.6.0", "3.5.0"), ("fcos", "1.7.0", "3.6.0"),
             ("flatcar", "1.0.0", "3.3.0"), ("flatcar", "1.1.0", "3.4.0"),
+            ("r4e", "1.0.0", "3.3.0"), ("r4e", "1.1.0", "3.4.0"), ("fiot", "1.0.0", "3.4.0"),
         ]
         for (variant, version, ignition) in expected {
             let output = try translate("variant: \(variant)\nversion: \(version)\n")
@@ -293,6 +294,59 @@ import Testing
         }
         #expect(throws: ButaneFailure.self) {
             try translate("variant: fcos\nversion: 1.4.0\nboot_device:\n  layout: s390x-eckd\n  luks:\n    tpm2: true\n")
+        }
+    }
+
+    /// Butane's documented "Mirrored boot disk" example: boot_device's own
+    /// filesystems come first in the translation, and a RAID filesystem of
+    /// the config's own with a mount unit was checked at the wrong index
+    /// ("with_mount_unit needs a path") before.
+    @Test func bootDeviceBesideARAIDFilesystemWithItsMountUnit() throws {
+        let output = try translate("""
+            variant: fcos
+            version: 1.3.0
+            boot_device:
+              layout: x86_64
+              luks:
+                tpm2: true
+              mirror:
+                devices:
+                  - /dev/sda
+                  - /dev/sdb
+            storage:
+              disks:
+                - device: /dev/sda
+                  partitions:
+                    - label: root-1
+                      size_mib: 10240
+                    - label: var-1
+                - device: /dev/sdb
+                  partitions:
+                    - label: root-2
+                      size_mib: 10240
+                    - label: var-2
+              raid:
+                - name: md-var
+                  level: raid1
+                  devices:
+                    - /dev/disk/by-partlabel/var-1
+                    - /dev/disk/by-partlabel/var-2
+              filesystems:
+                - device: /dev/md/md-var
+                  path: /var
+                  format: xfs
+                  wipe_filesystem: true
+                  with_mount_unit: true
+            """, strict: true)
+        let text = json(output)
+        #expect(text.contains(#""name":"var.mount""#))
+        #expect(text.contains(#"What=/dev/md/md-var"#))
+        #expect(text.contains(#"Requires=systemd-fsck@dev-md-md\\x2dvar.service"#))
+        #expect(text.contains(#""name":"md-var""#) && text.contains(#""name":"md-root""#))
+        #expect(IgnitionStructure.check(output.json) == [])
+        // A filesystem of the config's own that lacks a path is still reported, at its own line.
+        #expect(throws: ButaneFailure.self) {
+            try translate("variant: fcos\nversion: 1.3.0\nboot_device:\n  mirror:\n    devices: [/dev/sda, /dev/sdb]\nstorage:\n  filesystems:\n    - device: /dev/md/x\n      format: xfs\n      with_mount_unit: true\n")
         }
     }
 
