@@ -25,7 +25,7 @@ public struct IgnitionOutput: Sendable {
     public var warnings: [ButaneDiagnostic]
 }
 
-/// Butane (fcos 1.0.0–1.6.0, flatcar 1.0.0–1.1.0) to Ignition 3.0.0–3.5.0.
+/// Butane (fcos 1.0.0–1.7.0, flatcar 1.0.0–1.1.0, r4e 1.0.0–1.1.0, fiot 1.0.0) to Ignition 3.0.0–3.6.0.
 /// Pure apart from reading the files directory; the same input gives the
 /// same bytes.
 public enum Butane {
@@ -60,10 +60,10 @@ public enum Butane {
             return nil
         }
         guard let (variant, variantMark) = scalar("variant") else {
-            throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, line: 1, path: "variant", "missing: set variant to fcos or flatcar")])
+            throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, line: 1, path: "variant", "missing: set variant to fcos, flatcar, r4e or fiot")])
         }
         guard let known = ButaneSpec.Variant(rawValue: variant) else {
-            throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, line: variantMark?.line, column: variantMark?.column, path: "variant", "unsupported variant \"\(variant)\" (Kiln translates fcos and flatcar)")])
+            throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, line: variantMark?.line, column: variantMark?.column, path: "variant", "unsupported variant \"\(variant)\" (Kiln translates fcos, flatcar, r4e and fiot)")])
         }
         guard let (version, versionMark) = scalar("version") else {
             throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, line: 1, path: "version", "missing: set version, e.g. \(ButaneSpec.all.last { $0.variant == known }!.version)")])

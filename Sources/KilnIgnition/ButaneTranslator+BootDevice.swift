@@ -19,6 +19,11 @@ extension ButaneTranslator {
             report.error(bootDevice.place(of: "mirror"), "mirroring needs at least two devices")
             return nil
         }
+        // fcos 1.7.0 made the layout a requirement of mirroring: x86_64 was only ever a guess.
+        if wantMirror, bootDevice["layout"] == nil, spec.variant == .fcos, spec.ignitionMinor >= 6 {
+            report.error(bootDevice.place(of: "mirror"), "mirroring needs a layout (x86_64, aarch64, ppc64le…) from fcos 1.7.0 on")
+            return nil
+        }
         if let luksSource, luksSource["cex"]?.object?["enabled"]?.bool == true, luksSource["tpm2"]?.bool == true || !tang.isEmpty {
             report.error(luksSource.place, "cex cannot be combined with tpm2 or tang")
             return nil

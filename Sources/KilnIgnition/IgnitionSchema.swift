@@ -1,4 +1,4 @@
-/// The Ignition 3.x config schema, versions 3.0.0 to 3.5.0, as one table:
+/// The Ignition 3.x config schema, versions 3.0.0 to 3.6.0, as one table:
 /// every object lists its fields in the order Ignition's own types declare
 /// them (so Kiln's output reads like upstream's), each with the minor spec
 /// version that introduced it. Butane's names are derived from Ignition's
@@ -88,6 +88,8 @@ private func sugar(_ yaml: String, _ kind: FieldKind, since: Int) -> FieldSchema
 }
 
 enum IgnitionSchema {
+    /// 3.6.0 is the newest stable spec; it has exactly 3.5.0's fields.
+    static let newestMinor = 6
     static let strings = FieldKind.list(.string)
 
     static let verification = ObjectSchema("verification", [field("hash", .string)])

@@ -1,9 +1,9 @@
 import KilnCore
 
-/// A structural check of Ignition JSON against the 3.0.0–3.5.0 schema:
+/// A structural check of Ignition JSON against the 3.0.0–3.6.0 schema:
 /// the version is one Kiln knows, every key exists in that version, every
 /// value has its type, required keys are present and data URLs decode.
-/// Debian's ignition-validate stops at 3.3.0; this covers 3.4.0 and 3.5.0.
+/// Debian's ignition-validate stops at 3.3.0; this covers 3.4.0 to 3.6.0.
 public enum IgnitionStructure {
     public static func check(_ bytes: [UInt8]) -> [String] {
         let document: JSONReader.Document
@@ -15,8 +15,8 @@ public enum IgnitionStructure {
         guard case .object(let root) = document.value else { return ["the config must be a JSON object"] }
         guard case .string(let version)? = root["ignition"]?.objectValue?["version"] else { return ["ignition.version is missing"] }
         let parts = version.split(separator: ".")
-        guard parts.count == 3, parts[0] == "3", parts[2] == "0", let minor = Int(parts[1]), (0...5).contains(minor) else {
-            return ["ignition.version \(version) is not one of 3.0.0 to 3.5.0"]
+        guard parts.count == 3, parts[0] == "3", parts[2] == "0", let minor = Int(parts[1]), (0...IgnitionSchema.newestMinor).contains(minor) else {
+            return ["ignition.version \(version) is not one of 3.0.0 to 3.\(IgnitionSchema.newestMinor).0"]
         }
         var problems: [String] = []
         checkObject(document.value, IgnitionSchema.config, minor: minor, path: "", problems: &problems)

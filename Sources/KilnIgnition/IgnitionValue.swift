@@ -18,6 +18,11 @@ indirect enum IgnitionValue: Sendable, Equatable {
         return nil
     }
 
+    var int: Int? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+
     var list: [IgnitionValue] {
         if case .list(let values) = self { return values }
         return []

@@ -8,7 +8,7 @@ struct ButaneCommand: ParsableCommand {
         abstract: "Translate a Butane config to Ignition JSON, like the upstream butane tool.",
         discussion: """
             Reads FILE (or standard input) and writes Ignition JSON to standard output (or --output). \
-            Specs: fcos 1.0.0–1.6.0 (Ignition 3.0.0–3.5.0) and flatcar 1.0.0–1.1.0 (Ignition 3.3.0–3.4.0). \
+            Specs: fcos 1.0.0–1.7.0 (Ignition 3.0.0–3.6.0), flatcar 1.0.0–1.1.0 (Ignition 3.3.0–3.4.0), r4e 1.0.0–1.1.0 (3.3.0–3.4.0) and fiot 1.0.0 (3.4.0). \
             Warnings go to standard error, each with its line and YAML path.
             The flags are upstream butane's, short forms included, so scripts that call it work unchanged.
             Exit status: 0 on success; 1 when the config does not translate (or, with --strict, has warnings); \

@@ -98,7 +98,12 @@ enum Corpus {
 
                 """
         }
-        if minor >= 3 {
+        // r4e and fiot are image-based: no disk layout, no kernel arguments.
+        let imageBased = ["r4e", "fiot"].contains(variant)
+        if imageBased, let disks = text.range(of: "  disks:\n"), let directories = text.range(of: "  directories:\n") {
+            text.removeSubrange(disks.lowerBound..<directories.lowerBound)
+        }
+        if minor >= 3 && !imageBased {
             text += """
                 kernel_arguments:
                   should_exist: [console=ttyS0]
