@@ -63,6 +63,10 @@ public final class CompiledCatalog: Sendable {
                 }
                 continue
             }
+            // A static cloud-config is checked once, at load, like a Butane file.
+            if file.kind == .cloud, !source.contains("{{"), CloudConfig.isCloudConfig(source) {
+                diagnostics += CloudConfig.check(source).map { Self.diagnostic($0, file.path, "cloud-config") }
+            }
             do {
                 templates[key] = try Template(name: file.path, source: source)
             } catch {
@@ -103,11 +107,11 @@ public final class CompiledCatalog: Sendable {
         return variables
     }
 
-    private static func diagnostic(_ finding: ButaneDiagnostic, _ path: String) -> Diagnostic {
+    private static func diagnostic(_ finding: ButaneDiagnostic, _ path: String, _ format: String = "butane") -> Diagnostic {
         let severity: Diagnostic.Severity = finding.severity == .error ? .error : .warning
         let at = finding.path.isEmpty ? "" : "\(finding.path): "
         let position = finding.line.map { JSONReader.Position(line: $0, column: finding.column ?? 1) }
-        return Diagnostic(severity, path: path, position: position, "butane: \(at)\(finding.message)")
+        return Diagnostic(severity, path: path, position: position, "\(format): \(at)\(finding.message)")
     }
 
     private static func usesTemplates(_ boot: BootConfig) -> Bool {

@@ -92,6 +92,16 @@ public struct Renderer: Sendable {
         } catch {
             throw RenderError(description: error.description)
         }
+        if kind == .cloud, CloudConfig.isCloudConfig(text) {
+            // A templated cloud-config is checked as it was rendered: broken
+            // YAML fails like a broken template, unknown keys are logged once.
+            let findings = CloudConfig.check(text)
+            if let error = findings.first(where: { $0.severity == .error }) {
+                throw RenderError(description: "\(file.path) (as rendered for this machine): cloud-config: \(error)")
+            }
+            return .rendered(RenderedConfig(bytes: Array(text.utf8), contentType: Self.plainText,
+                                            warnings: compiled.warnings.firstSightings(findings, file: file.path)))
+        }
         guard kind == .ignition else {
             return .rendered(RenderedConfig(bytes: Array(text.utf8), contentType: Self.plainText))
         }

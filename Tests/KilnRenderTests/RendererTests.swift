@@ -16,6 +16,26 @@ import Testing
         TemplateFile(kind: kind, id: id, path: "\(kind.directory)/\(id)", bytes: Array(text.utf8))
     }
 
+    @Test func cloudConfigsAreCheckedAtLoadOrAsRendered() throws {
+        // Static: broken YAML fails the load with the file's line; an unknown key is a warning.
+        let broken = CompiledCatalog.compile(catalog(templates: [file(.cloud, "c.yaml", "#cloud-config\nwrite_files:\n  - path: /a\n   content: [x\n")]))
+        #expect(broken.0 == nil)
+        #expect(broken.1.contains { $0.severity == .error && $0.description.hasPrefix("cloud/c.yaml:4") && $0.description.contains("cloud-config: YAML") })
+        let typo = CompiledCatalog.compile(catalog(templates: [file(.cloud, "c.yaml", "#cloud-config\nhostnme: a\n")]))
+        #expect(typo.0 != nil)
+        #expect(typo.1.contains { $0.severity == .warning && $0.description.contains("hostnme") })
+        // Templated: checked as rendered for the machine.
+        let templated = try #require(CompiledCatalog.compile(catalog(templates: [
+            file(.cloud, "c.yaml", "#cloud-config\nhostname: {{.role}}\nwrite_files:\n  - path: /a\n {{.role}}: x\n"),
+        ])).0)
+        let labels = try Labels(query: "mac=52-54-00-12-34-56")
+        guard case .success(let match) = templated.catalog.match(labels) else {
+            Issue.record("no match")
+            return
+        }
+        #expect(throws: RenderError.self) { try Renderer(templated).config(.cloud, match, labels) }
+    }
+
     @Test func rendersConfigsAndBootFields() throws {
         let compiled = try #require(CompiledCatalog.compile(catalog(
             templates: [
