@@ -106,8 +106,8 @@ public final class CatalogEditor: Sendable {
                     let before = try Self.readOrRefuse(source, record)
                     if bytes == nil && before == nil { throw Refusal(.notFound, "no \(record.kind.name) \(record.name)") }
                     let snapshot = source.snapshot()
-                    let baseline = LoadedCatalog.load(from: SnapshotSource(snapshot))
-                    let candidate = LoadedCatalog.load(from: SnapshotSource(snapshot.applying(record, bytes: bytes)))
+                    let baseline = LoadedCatalog.load(from: SnapshotSource(snapshot, origin: "API write"))
+                    let candidate = LoadedCatalog.load(from: SnapshotSource(snapshot.applying(record, bytes: bytes), origin: "API write"))
                     // What is wrong with the request itself comes before whether it is stale.
                     try Self.compare(candidate, with: baseline, record: record)
                     try Self.check(precondition, against: before, record: record)
@@ -181,20 +181,6 @@ public final class CatalogEditor: Sendable {
                           reasons: reasons)
         }
     }
-}
-
-/// A snapshot already read, as a source, so a candidate is loaded by the
-/// same code as a reload.
-struct SnapshotSource: CatalogSource {
-    let held: CatalogSnapshot
-
-    init(_ snapshot: CatalogSnapshot) {
-        held = snapshot
-    }
-
-    var origin: String { "API write" }
-    func snapshot() -> CatalogSnapshot { held }
-    func changes() -> AsyncStream<String> { AsyncStream { $0.finish() } }
 }
 
 /// Where a write's result is left by the loading closure.

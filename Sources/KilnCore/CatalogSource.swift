@@ -69,3 +69,18 @@ public struct CatalogSnapshot: Sendable {
         self.localFilesDirectory = localFilesDirectory
     }
 }
+
+/// A snapshot already read, as a source, so it is loaded by the same code
+/// as a reload (an API write's candidate, a directory being imported).
+public struct SnapshotSource: CatalogSource {
+    let held: CatalogSnapshot
+    public let origin: String
+
+    public init(_ snapshot: CatalogSnapshot, origin: String) {
+        held = snapshot
+        self.origin = origin
+    }
+
+    public func snapshot() -> CatalogSnapshot { held }
+    public func changes() -> AsyncStream<String> { AsyncStream { $0.finish() } }
+}

@@ -106,7 +106,7 @@ struct StoreImportCommand: AsyncParsableCommand {
         defer { Task { await client.shutdown() } }
         let source = DataDirectorySource(dataPath: directory)
         let snapshot = source.snapshot()
-        let loaded = LoadedCatalog.load(from: SnapshotHolder(snapshot))
+        let loaded = LoadedCatalog.load(from: SnapshotSource(snapshot, origin: directory))
         guard loaded.compiled != nil, loaded.diagnostics.errors.isEmpty else {
             for diagnostic in loaded.diagnostics.errors { printError(diagnostic.description) }
             printError("kiln store import: \(directory) has \(loaded.diagnostics.errors.count) error(s); nothing was written")
@@ -216,13 +216,4 @@ struct StoreStatusCommand: AsyncParsableCommand {
             throw ExitCode(3)
         }
     }
-}
-
-/// A snapshot already read, as a source, so it is loaded exactly as read.
-struct SnapshotHolder: CatalogSource {
-    let held: CatalogSnapshot
-    init(_ snapshot: CatalogSnapshot) { held = snapshot }
-    var origin: String { "import" }
-    func snapshot() -> CatalogSnapshot { held }
-    func changes() -> AsyncStream<String> { AsyncStream { $0.finish() } }
 }
