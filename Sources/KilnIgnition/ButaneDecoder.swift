@@ -90,7 +90,8 @@ struct ButaneDecoder {
         }
     }
 
-    private static func diagnostic(for error: YamlError) -> ButaneDiagnostic {
+    /// A YAML parser error as a diagnostic with its line and column (Butane and cloud-configs).
+    static func diagnostic(for error: YamlError) -> ButaneDiagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
             let what = context.map { "\(problem) \($0.text)" } ?? problem

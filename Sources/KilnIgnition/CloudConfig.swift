@@ -33,14 +33,7 @@ public enum CloudConfig {
         do {
             root = try Yams.compose(yaml: text, .basic, .default, .utf8)
         } catch let error as YamlError {
-            switch error {
-            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
-                return [ButaneDiagnostic(.error, line: mark.line, column: mark.column, path: "", "YAML: " + (context.map { "\(problem) \($0.text)" } ?? problem))]
-            case .duplicatedKeysInMapping(let duplicates, let context):
-                return [ButaneDiagnostic(.error, line: context.mark.line, column: context.mark.column, path: "", "YAML: duplicate key \(duplicates.joined(separator: ", "))")]
-            default:
-                return [ButaneDiagnostic(.error, path: "", "YAML: \(error)")]
-            }
+            return [ButaneDecoder.diagnostic(for: error)]
         } catch {
             return [ButaneDiagnostic(.error, path: "", "YAML: \(error)")]
         }
