@@ -44,7 +44,6 @@ public final class EtcdInventoryMirror: Service, Sendable {
     private let trimCounts = Mutex<[String: Int]>([:])
     private let lastSent = Mutex<[String: (signature: Int, time: Date)]>([:])
     static let repeatWindow: TimeInterval = 5
-    private let state = Mutex((up: true, reason: String?.none))
     private let dropped: Counter
     private let sent: Counter
     private let received: Counter
@@ -84,7 +83,6 @@ public final class EtcdInventoryMirror: Service, Sendable {
         return name
     }
 
-    public var isUp: Bool { state.withLock { $0.up } }
     public var queued: Int { queue.withLock { $0.count } }
 
     /// Queues what this replica's recorder wrote; never blocks. A machine
@@ -135,25 +133,6 @@ public final class EtcdInventoryMirror: Service, Sendable {
         }
     }
 
-    private func markUp() {
-        let changed = state.withLock { state -> Bool in
-            defer { state = (true, nil) }
-            return !state.up
-        }
-        if changed {
-            logger.notice("store: etcd answers again; \(queued) buffered events are being written")
-        }
-    }
-
-    private func markDown(_ error: any Error) {
-        let reason = "etcd \(client.address) unreachable: \(error)"
-        let changed = state.withLock { state -> Bool in
-            defer { state = (false, reason) }
-            return state.up
-        }
-        if changed { logger.error("store: \(reason); boots go on with the last catalog, events are buffered") }
-    }
-
     // MARK: Sending
 
     private func runSender() async {
@@ -162,10 +141,11 @@ public final class EtcdInventoryMirror: Service, Sendable {
             let pause = wait
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
             do {
-                if try await writeQueued(deadline: .now + .seconds(30)) { markUp() }
+                try await writeQueued(deadline: .now + .seconds(30))
                 wait = .seconds(1)
             } catch {
-                markDown(error)
+                // EtcdStoreMonitor reports the outage (log, /healthz, metrics); the queue waits for etcd.
+                logger.debug("store: sending events to etcd failed: \(error)")
                 wait = min(wait * 2, .seconds(4))
             }
         }
@@ -276,7 +256,6 @@ public final class EtcdInventoryMirror: Service, Sendable {
                 }
                 var lastSaved = ContinuousClock.now
                 for try await batch in client.watch(prefix: prefix, from: applied + 1) {
-                    markUpIfQuiet()
                     wait = .milliseconds(250)
                     await apply(batch.events.filter { $0.kind == .put }.map(\.kv))
                     applied = max(applied, batch.revision)
@@ -303,10 +282,6 @@ public final class EtcdInventoryMirror: Service, Sendable {
             wait = min(wait * 2, .seconds(4))
         }
         saveApplied(applied)
-    }
-
-    private func markUpIfQuiet() {
-        if !isUp && queued == 0 { markUp() }
     }
 
     private func catchUp(since revision: Int64) async throws -> Int64 {
