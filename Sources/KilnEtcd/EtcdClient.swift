@@ -204,8 +204,7 @@ public final class EtcdClient: Sendable {
             "key": Self.base64(prefix), "range_end": Self.base64(prefix.prefixRangeEnd), "start_revision": String(startRevision),
         ]]
         let index = state.withLock { $0.endpoint }
-        var request = try await makeRequest("/v3/watch", body, endpointIndex: index)
-        request.method = .POST
+        let request = try await makeRequest("/v3/watch", body, endpointIndex: index)
         let response: HTTPClientResponse
         do {
             response = try await watchHTTP.execute(request, timeout: requestTimeout)
@@ -258,12 +257,12 @@ public final class EtcdClient: Sendable {
 
     // MARK: Transport
 
-    private func makeRequest(_ path: String, _ body: [String: Any], endpointIndex: Int) async throws -> HTTPClientRequest {
+    private func makeRequest(_ path: String, _ body: [String: Any], endpointIndex: Int, authenticated: Bool = true) async throws -> HTTPClientRequest {
         let endpoint = address.endpoints[endpointIndex]
         var request = HTTPClientRequest(url: (address.tls ? "https://" : "http://") + endpoint.description + path)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        if let token = try await token(endpointIndex: endpointIndex) {
+        if authenticated, let token = try await token(endpointIndex: endpointIndex) {
             request.headers.add(name: "Authorization", value: token)
         }
         let data = try JSONSerialization.data(withJSONObject: body)
@@ -313,15 +312,7 @@ public final class EtcdClient: Sendable {
 
     private func send(_ path: String, _ body: [String: Any], endpointIndex: Int, authenticated: Bool) async throws -> [String: Any] {
         let endpoint = address.endpoints[endpointIndex]
-        var request: HTTPClientRequest
-        if authenticated {
-            request = try await makeRequest(path, body, endpointIndex: endpointIndex)
-        } else {
-            request = HTTPClientRequest(url: (address.tls ? "https://" : "http://") + endpoint.description + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
-        }
+        let request = try await makeRequest(path, body, endpointIndex: endpointIndex, authenticated: authenticated)
         let text: String
         let status: HTTPResponseStatus
         do {
