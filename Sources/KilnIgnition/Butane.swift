@@ -23,6 +23,12 @@ public struct IgnitionOutput: Sendable {
     public var json: [UInt8]
     public var ignitionVersion: String
     public var warnings: [ButaneDiagnostic]
+
+    package init(json: [UInt8], ignitionVersion: String, warnings: [ButaneDiagnostic]) {
+        self.json = json
+        self.ignitionVersion = ignitionVersion
+        self.warnings = warnings
+    }
 }
 
 /// Butane (fcos 1.0.0–1.7.0, flatcar 1.0.0–1.1.0, r4e 1.0.0–1.1.0, fiot 1.0.0) to Ignition 3.0.0–3.6.0.
@@ -30,7 +36,13 @@ public struct IgnitionOutput: Sendable {
 /// same bytes.
 public enum Butane {
     public static func translate(_ text: String, options: ButaneOptions = ButaneOptions()) throws(ButaneFailure) -> IgnitionOutput {
-        guard let root = try ButaneDecoder.parse(text) else {
+        try translate(root: ButaneDecoder.parse(text), options: options)
+    }
+
+    /// An already parsed document (Kiln parses once to tell Butane from a
+    /// Container Linux Config).
+    package static func translate(root: Node?, options: ButaneOptions) throws(ButaneFailure) -> IgnitionOutput {
+        guard let root else {
             throw ButaneFailure(diagnostics: [ButaneDiagnostic(.error, path: "", "the config is empty: it needs at least variant and version")])
         }
         let spec = try Self.spec(of: root)

@@ -1,12 +1,18 @@
 import Yams
 
 /// Where a value sat in the Butane document.
-struct SourcePlace: Sendable {
-    var line: Int?
-    var column: Int?
-    var path: String
+package struct SourcePlace: Sendable {
+    package var line: Int?
+    package var column: Int?
+    package var path: String
 
-    func child(_ component: String) -> SourcePlace {
+    package init(line: Int?, column: Int?, path: String) {
+        self.line = line
+        self.column = column
+        self.path = path
+    }
+
+    package func child(_ component: String) -> SourcePlace {
         SourcePlace(line: line, column: column, path: path.isEmpty ? component : "\(path).\(component)")
     }
 }
@@ -63,7 +69,7 @@ struct ButaneObject: Sendable {
 /// YAML text to schema-checked values. Scalars are resolved the way Go's
 /// yaml.v3 resolves them for typed fields (which is what Butane uses), so
 /// `mode: 0644` is octal and `name: 123` is the string "123".
-struct ButaneDecoder {
+package struct ButaneDecoder {
     let spec: ButaneSpec
     var report: ButaneReport
     /// Set when decoding a shape (see IgnitionShape): the only fields whose
@@ -75,7 +81,7 @@ struct ButaneDecoder {
         self.report = ButaneReport(strict: strict)
     }
 
-    static func parse(_ text: String) throws(ButaneFailure) -> Node? {
+    package static func parse(_ text: String) throws(ButaneFailure) -> Node? {
         do {
             // The basic resolver: Kiln resolves scalars itself against the
             // schema, and Yams' default one runs seven NSRegularExpressions
@@ -91,7 +97,7 @@ struct ButaneDecoder {
     }
 
     /// A YAML parser error as a diagnostic with its line and column (Butane and cloud-configs).
-    static func diagnostic(for error: YamlError) -> ButaneDiagnostic {
+    package static func diagnostic(for error: YamlError) -> ButaneDiagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
             let what = context.map { "\(problem) \($0.text)" } ?? problem
@@ -105,7 +111,7 @@ struct ButaneDecoder {
         }
     }
 
-    static func place(_ node: Node, _ path: String) -> SourcePlace {
+    package static func place(_ node: Node, _ path: String) -> SourcePlace {
         SourcePlace(line: node.mark?.line, column: node.mark?.column, path: path)
     }
 
@@ -200,7 +206,7 @@ struct ButaneDecoder {
 
     /// YAML merge keys (`<<: *anchor`), which yaml.v3 honours: the merged
     /// mappings' pairs first, each overridden by the mapping's own keys.
-    static func mergingKeys(_ mapping: Node.Mapping) -> [(Node, Node)] {
+    package static func mergingKeys(_ mapping: Node.Mapping) -> [(Node, Node)] {
         var own: [(Node, Node)] = []
         var merged: [(Node, Node)] = []
         for (key, value) in mapping {
@@ -227,12 +233,12 @@ struct ButaneDecoder {
         return inherited + own
     }
 
-    static func isNull(_ node: Node) -> Bool {
+    package static func isNull(_ node: Node) -> Bool {
         guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
         return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
     }
 
-    static func describe(_ node: Node) -> String {
+    package static func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar): "\"\(scalar.string)\""
         case .mapping: "a mapping"
@@ -243,7 +249,7 @@ struct ButaneDecoder {
 
     /// Go's strconv.ParseInt with base 0 after yaml.v3's underscore removal:
     /// `0x1F`, `0o755`, `0755` (octal, as Butane users write modes), `0b101`.
-    static func integer(_ text: String) -> Int? {
+    package static func integer(_ text: String) -> Int? {
         var digits = Substring(text.replacingOccurrences(of: "_", with: ""))
         var negative = false
         if digits.first == "+" || digits.first == "-" {
@@ -270,7 +276,7 @@ struct ButaneDecoder {
         return negative ? -magnitude : magnitude
     }
 
-    static func boolean(_ text: String) -> Bool? {
+    package static func boolean(_ text: String) -> Bool? {
         switch text {
         case "true", "True", "TRUE": true
         case "false", "False", "FALSE": false

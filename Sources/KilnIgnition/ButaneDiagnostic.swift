@@ -35,21 +35,21 @@ public struct ButaneDiagnostic: Sendable, Equatable, CustomStringConvertible {
 
 /// What decoding, translating and checking find as they go. Warnings are
 /// errors in strict mode.
-struct ButaneReport {
-    let strict: Bool
-    var diagnostics: [ButaneDiagnostic] = []
+package struct ButaneReport {
+    package let strict: Bool
+    package var diagnostics: [ButaneDiagnostic] = []
 
-    init(strict: Bool) {
+    package init(strict: Bool) {
         self.strict = strict
     }
 
-    var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    package var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
-    mutating func error(_ place: SourcePlace, _ message: String) {
+    package mutating func error(_ place: SourcePlace, _ message: String) {
         diagnostics.append(ButaneDiagnostic(.error, line: place.line, column: place.column, path: place.path, message))
     }
 
-    mutating func warning(_ place: SourcePlace, _ message: String) {
+    package mutating func warning(_ place: SourcePlace, _ message: String) {
         diagnostics.append(ButaneDiagnostic(strict ? .error : .warning, line: place.line, column: place.column, path: place.path, message))
     }
 }
@@ -57,6 +57,10 @@ struct ButaneReport {
 /// A translation that failed: its errors (at least one) and any warnings.
 public struct ButaneFailure: Error, Sendable, CustomStringConvertible {
     public var diagnostics: [ButaneDiagnostic]
+
+    package init(diagnostics: [ButaneDiagnostic]) {
+        self.diagnostics = diagnostics
+    }
 
     public var errors: [ButaneDiagnostic] { diagnostics.filter { $0.severity == .error } }
 

@@ -2,23 +2,23 @@ import KilnCore
 
 /// Embedding file contents in a config as an RFC 2397 data URL, Butane's
 /// way: percent-encoded, base64, or gzip+base64, whichever is shortest.
-enum DataURL {
-    struct Encoded: Equatable {
+package enum DataURL {
+    package struct Encoded: Equatable {
         /// The URL's bytes: ASCII that JSON strings carry unescaped.
-        var urlBytes: [UInt8]
+        package var urlBytes: [UInt8]
         /// `"gzip"` when Kiln compressed, `""` when it did not (so a child
         /// config cannot inherit a parent's compression), or the user's own
         /// value when the contents arrived compressed.
-        var compression: String
+        package var compression: String
 
-        var url: String { String(decoding: urlBytes, as: UTF8.self) }
+        package var url: String { String(decoding: urlBytes, as: UTF8.self) }
     }
 
     /// - Parameters:
     ///   - userCompression: the resource's `compression` as written; when
     ///     set the contents are already compressed and are not compressed again.
     ///   - allowCompression: false where the spec has no `compression` field.
-    static func encode(_ contents: [UInt8], userCompression: String?, allowCompression: Bool) -> Encoded {
+    package static func encode(_ contents: [UInt8], userCompression: String?, allowCompression: Bool) -> Encoded {
         // Lengths first, then only the winner is built: this runs for every
         // file of every per-machine config.
         let percentLength = 1 + contents.reduce(0) { $0 + (unreserved[Int($1)] ? 1 : 3) }
@@ -71,7 +71,7 @@ enum DataURL {
 
     /// RFC 2396's unreserved characters stay as they are; every other byte
     /// becomes %XX.
-    static func percentEncode(_ bytes: [UInt8]) -> String {
+    package static func percentEncode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
         percentEncode(bytes, into: &out)
@@ -105,7 +105,7 @@ enum DataURL {
     /// Decodes a data URL's payload (for tests and `kiln butane --check`
     /// style comparisons): percent-encoded or base64, gunzipped when the
     /// resource says gzip.
-    static func decode(_ url: String, compression: String?) -> [UInt8]? {
+    package static func decode(_ url: String, compression: String?) -> [UInt8]? {
         guard url.hasPrefix("data:"), let comma = url.firstIndex(of: ",") else { return nil }
         let header = url[url.index(url.startIndex, offsetBy: 5)..<comma]
         let payload = String(url[url.index(after: comma)...])

@@ -3,32 +3,32 @@
 /// them (so Kiln's output reads like upstream's), each with the minor spec
 /// version that introduced it. Butane's names are derived from Ignition's
 /// (`sizeMiB` → `size_mib`); Butane-only sugar is marked `butaneOnly`.
-final class ObjectSchema: Sendable {
-    let name: String
-    let fields: [FieldSchema]
+package final class ObjectSchema: Sendable {
+    package let name: String
+    package let fields: [FieldSchema]
 
-    init(_ name: String, _ fields: [FieldSchema]) {
+    package init(_ name: String, _ fields: [FieldSchema]) {
         self.name = name
         self.fields = fields
     }
 
-    func field(yaml: String) -> FieldSchema? {
+    package func field(yaml: String) -> FieldSchema? {
         fields.first { $0.yaml == yaml }
     }
 
-    func field(json: String) -> FieldSchema? {
+    package func field(json: String) -> FieldSchema? {
         fields.first { $0.json == json && !$0.butaneOnly }
     }
 }
 
-indirect enum FieldKind: Sendable {
+package indirect enum FieldKind: Sendable {
     case string
     case int
     case bool
     case object(ObjectSchema)
     case list(FieldKind)
 
-    var describe: String {
+    package var describe: String {
         switch self {
         case .string: "a string"
         case .int: "an integer"
@@ -39,22 +39,22 @@ indirect enum FieldKind: Sendable {
     }
 }
 
-struct FieldSchema: Sendable {
+package struct FieldSchema: Sendable {
     /// Ignition's JSON key.
-    let json: String
+    package let json: String
     /// Butane's YAML key.
-    let yaml: String
-    let kind: FieldKind
+    package let yaml: String
+    package let kind: FieldKind
     /// The Ignition 3.x minor version that introduced the field.
-    let since: Int
+    package let since: Int
     /// Go's non-omitempty fields: written even when empty.
-    let required: Bool
+    package let required: Bool
     /// Go's omitempty on a plain (non-pointer) int or string: 0 and "" are
     /// left out like absent values.
-    let omitsZero: Bool
-    let butaneOnly: Bool
+    package let omitsZero: Bool
+    package let butaneOnly: Bool
 
-    init(_ json: String, _ kind: FieldKind, since: Int = 0, required: Bool = false, omitsZero: Bool = false, yaml: String? = nil, butaneOnly: Bool = false) {
+    package init(_ json: String, _ kind: FieldKind, since: Int = 0, required: Bool = false, omitsZero: Bool = false, yaml: String? = nil, butaneOnly: Bool = false) {
         self.json = json
         self.yaml = yaml ?? Self.snakeCase(json)
         self.kind = kind

@@ -1,56 +1,56 @@
 /// An Ignition config being built: objects know their schema, so they are
 /// written in Ignition's field order and empty values are left out the way
 /// Go's `omitempty` leaves them out.
-indirect enum IgnitionValue: Sendable, Equatable {
+package indirect enum IgnitionValue: Sendable, Equatable {
     case string(String)
     case int(Int)
     case bool(Bool)
     case object(IgnitionObject)
     case list([IgnitionValue])
 
-    var object: IgnitionObject? {
+    package var object: IgnitionObject? {
         if case .object(let object) = self { return object }
         return nil
     }
 
-    var string: String? {
+    package var string: String? {
         if case .string(let value) = self { return value }
         return nil
     }
 
-    var int: Int? {
+    package var int: Int? {
         if case .int(let value) = self { return value }
         return nil
     }
 
-    var list: [IgnitionValue] {
+    package var list: [IgnitionValue] {
         if case .list(let values) = self { return values }
         return []
     }
 }
 
-struct IgnitionObject: Sendable, Equatable {
-    let schema: ObjectSchema
+package struct IgnitionObject: Sendable, Equatable {
+    package let schema: ObjectSchema
     /// Keyed by JSON name.
-    var values: [String: IgnitionValue] = [:]
+    package var values: [String: IgnitionValue] = [:]
 
-    init(_ schema: ObjectSchema, _ values: [String: IgnitionValue] = [:]) {
+    package init(_ schema: ObjectSchema, _ values: [String: IgnitionValue] = [:]) {
         self.schema = schema
         self.values = values
     }
 
-    subscript(_ json: String) -> IgnitionValue? {
+    package subscript(_ json: String) -> IgnitionValue? {
         get { values[json] }
         set { values[json] = newValue }
     }
 
-    static func == (lhs: IgnitionObject, rhs: IgnitionObject) -> Bool {
+    package static func == (lhs: IgnitionObject, rhs: IgnitionObject) -> Bool {
         lhs.schema === rhs.schema && lhs.values == rhs.values
     }
 
     /// Go's omitempty: an object whose fields are all omitted counts as
     /// empty too, the way Ignition's own marshalling drops `"config": {}`.
-    var isEmpty: Bool {
+    package var isEmpty: Bool {
         schema.fields.allSatisfy { field in
             guard !field.butaneOnly, let value = values[field.json] else { return true }
             return !field.required && IgnitionValue.omitted(value)
@@ -59,7 +59,7 @@ struct IgnitionObject: Sendable, Equatable {
 }
 
 extension IgnitionValue {
-    static func omitted(_ value: IgnitionValue) -> Bool {
+    package static func omitted(_ value: IgnitionValue) -> Bool {
         switch value {
         case .list(let values): values.isEmpty
         case .object(let object): object.isEmpty
@@ -70,8 +70,8 @@ extension IgnitionValue {
 
 /// Writes JSON exactly as Go's encoding/json does for Ignition's types:
 /// `<`, `>`, `&`, U+2028 and U+2029 escaped, compact or indented by two.
-enum IgnitionJSONWriter {
-    static func write(_ object: IgnitionObject, pretty: Bool) -> [UInt8] {
+package enum IgnitionJSONWriter {
+    package static func write(_ object: IgnitionObject, pretty: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         writeObject(object, pretty: pretty, depth: 0, into: &out)

@@ -11,11 +11,15 @@ import SystemPackage
 /// The files directory Butane's `local` references read from. Nothing
 /// outside it is reachable: not by `..`, not by an absolute path, not by a
 /// symlink that points out.
-struct LocalFiles: Sendable {
-    let root: String
+package struct LocalFiles: Sendable {
+    package let root: String
 
-    struct Refusal: Error, CustomStringConvertible {
-        var description: String
+    package init(root: String) {
+        self.root = root
+    }
+
+    package struct Refusal: Error, CustomStringConvertible {
+        package var description: String
     }
 
     enum TreeItemKind {
@@ -34,7 +38,7 @@ struct LocalFiles: Sendable {
 
     private var realRoot: String? { ConfinedFile.realPath(root) }
 
-    func contents(of relative: String) throws(Refusal) -> [UInt8] {
+    package func contents(of relative: String) throws(Refusal) -> [UInt8] {
         let path = try confined(relative)
         var info = stat()
         guard stat(path, &info) == 0 else { throw Refusal(description: "local file \(relative): \(Self.errorText()) in the files directory") }
