@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "KilnRender",
             dependencies: [
-                "KilnCore", "KilnTemplate", "KilnIgnition",
+                "KilnCore", "KilnTemplate", "KilnIgnition", "KilnCLC",
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -61,6 +61,14 @@ let package = Package(
                 "KilnCore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KilnCLC",
+            dependencies: [
+                "KilnCore", "KilnIgnition",
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strictSettings
         ),
@@ -212,6 +220,7 @@ let package = Package(
                 "KilnHTTP",
                 "KilnInventory",
                 "KilnIgnition",
+                "KilnCLC",
                 "KilnISO",
                 "KilnLogging",
                 "KilnRender",
@@ -275,6 +284,11 @@ let package = Package(
         .testTarget(
             name: "KilnIgnitionTests",
             dependencies: ["KilnIgnition", "KilnCore", "KilnTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnCLCTests",
+            dependencies: ["KilnCLC", "KilnIgnition", "KilnCore", "KilnRender", "KilnTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
