@@ -1222,6 +1222,13 @@ enum OpenAPIDocument {
      },
      "dhcp_bootfile": {
       "type": "string"
+     },
+     "clc_ignition_version": {
+      "type": "string",
+      "enum": ["2.2.0", "2.3.0"]
+     },
+     "clc_platform": {
+      "type": "string"
      }
     }
    }

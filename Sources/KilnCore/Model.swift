@@ -60,10 +60,17 @@ public struct Profile: Sendable, Equatable {
     /// machines instead of the one for their architecture (a file in the
     /// TFTP root, or an absolute URL for UEFI HTTP Boot).
     public var dhcpBootfile: String?
+    /// Kiln's own fields: how this profile's Container Linux Configs are
+    /// translated: the Ignition version ("2.2.0" as matchbox served, or
+    /// "2.3.0" as Flatcar's ct writes) and the platform whose metadata
+    /// fills `{PRIVATE_IPV4}`-style dynamic data.
+    public var clcIgnitionVersion: String?
+    public var clcPlatform: String?
     public var sourcePath: String
 
     public init(id: String, name: String = "", boot: BootConfig? = nil, ignitionID: String? = nil, cloudID: String? = nil, genericID: String? = nil,
-                configDrive: ConfigDriveSpec? = nil, installer: InstallerSpec? = nil, dhcpBootfile: String? = nil, sourcePath: String = "") {
+                configDrive: ConfigDriveSpec? = nil, installer: InstallerSpec? = nil, dhcpBootfile: String? = nil,
+                clcIgnitionVersion: String? = nil, clcPlatform: String? = nil, sourcePath: String = "") {
         self.id = id
         self.name = name
         self.boot = boot
@@ -73,6 +80,8 @@ public struct Profile: Sendable, Equatable {
         self.configDrive = configDrive
         self.installer = installer
         self.dhcpBootfile = dhcpBootfile
+        self.clcIgnitionVersion = clcIgnitionVersion
+        self.clcPlatform = clcPlatform
         self.sourcePath = sourcePath
     }
 

@@ -103,6 +103,11 @@ public enum ModelDecoder {
             }
             dhcpBootfile = bootfile
         }
+        let clcIgnitionVersion = fields.string("clc_ignition_version").flatMap { $0.isEmpty ? nil : $0 }
+        if let version = clcIgnitionVersion, !["2.2.0", "2.3.0"].contains(version) {
+            fields.fail("clc_ignition_version", "clc_ignition_version \"\(version)\" must be 2.2.0 or 2.3.0")
+        }
+        let clcPlatform = fields.string("clc_platform").flatMap { $0.isEmpty ? nil : $0 }
         if let problem = IdentifierRules.problem(with: id) {
             fields.fail("id", "profile id \"\(id)\" \(problem)")
         }
@@ -110,7 +115,8 @@ public enum ModelDecoder {
         let profile = Profile(
             id: id, name: name, boot: boot,
             ignitionID: templateIDs[.ignition], cloudID: templateIDs[.cloud], genericID: templateIDs[.generic],
-            configDrive: configDrive, installer: installer, dhcpBootfile: dhcpBootfile, sourcePath: path)
+            configDrive: configDrive, installer: installer, dhcpBootfile: dhcpBootfile,
+            clcIgnitionVersion: clcIgnitionVersion, clcPlatform: clcPlatform, sourcePath: path)
         return (profile, fields.diagnostics)
     }
 }

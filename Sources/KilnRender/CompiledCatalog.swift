@@ -1,3 +1,4 @@
+import KilnCLC
 import KilnCore
 import KilnIgnition
 import KilnTemplate
@@ -12,12 +13,16 @@ public final class CompiledCatalog: Sendable {
     public let catalog: Catalog
     let templates: [TemplateKey: Template]
     let bootTemplates: [String: BootTemplates]
-    /// Butane templates without `{{ }}`, translated once at load: every
-    /// machine gets the same bytes, so no request pays for translation.
+    /// Butane and CLC templates without `{{ }}`, translated once at load
+    /// (a CLC once per distinct profile setting, see `translationKey`):
+    /// every machine gets the same bytes, so no request pays for translation.
     let translatedIgnition: [String: [UInt8]]
     /// How Butane templates are translated: local files come from the data
     /// directory's files/.
     let butaneOptions: ButaneOptions
+    /// How each profile's Container Linux Configs are translated.
+    let clcOptions: [String: CLCOptions]
+    let defaultCLCOptions: CLCOptions
     let translations: TranslationCache
     let shapes: ShapeCache
     let warnings = WarningLedger()
@@ -26,13 +31,16 @@ public final class CompiledCatalog: Sendable {
     let groupVariables: [String: [String: TemplateValue]]
 
     init(catalog: Catalog, templates: [TemplateKey: Template], bootTemplates: [String: BootTemplates],
-         translatedIgnition: [String: [UInt8]], butaneOptions: ButaneOptions, translations: TranslationCache,
+         translatedIgnition: [String: [UInt8]], butaneOptions: ButaneOptions, clcOptions: [String: CLCOptions], defaultCLCOptions: CLCOptions,
+         translations: TranslationCache,
          shapes: ShapeCache, groupVariables: [String: [String: TemplateValue]]) {
         self.catalog = catalog
         self.templates = templates
         self.bootTemplates = bootTemplates
         self.translatedIgnition = translatedIgnition
         self.butaneOptions = butaneOptions
+        self.clcOptions = clcOptions
+        self.defaultCLCOptions = defaultCLCOptions
         self.translations = translations
         self.shapes = shapes
         self.groupVariables = groupVariables
@@ -51,15 +59,46 @@ public final class CompiledCatalog: Sendable {
         var templates: [TemplateKey: Template] = [:]
         var translatedIgnition: [String: [UInt8]] = [:]
         let butaneOptions = ButaneOptions(filesDirectory: filesDirectory)
+        let defaultCLCOptions = CLCOptions(filesDirectory: filesDirectory)
+        var clcOptions: [String: CLCOptions] = [:]
+        // Each CLC file is translated at load under the settings of the
+        // profiles that use it (the default when none does, so a broken
+        // file is still reported).
+        var clcOptionsByFile: [String: [CLCOptions]] = [:]
+        for profile in catalog.profiles.values.sorted(by: { $0.id < $1.id }) {
+            var options = defaultCLCOptions
+            if let version = profile.clcIgnitionVersion, let known = CLCOptions.IgnitionVersion(rawValue: version) { options.ignitionVersion = known }
+            if let platform = profile.clcPlatform {
+                guard CLCOptions.platforms.contains(platform) else {
+                    diagnostics.append(Diagnostic(.error, path: profile.sourcePath,
+                                                  "clc_platform \"\(platform)\" is not one of \(CLCOptions.platforms.joined(separator: ", "))"))
+                    continue
+                }
+                options.platform = platform
+            }
+            if options != defaultCLCOptions { clcOptions[profile.id] = options }
+            if case .success(let file) = catalog.template(.ignition, for: profile), !(clcOptionsByFile[file.id] ?? []).contains(options) {
+                clcOptionsByFile[file.id, default: []].append(options)
+            }
+        }
         for (key, file) in catalog.templates.sorted(by: { $0.value.path < $1.value.path }) where !file.isRawIgnition {
             let source = String(decoding: file.bytes, as: UTF8.self)
             if file.kind == .ignition, !source.contains("{{") {
-                switch Result(catching: { () throws(ButaneFailure) in try Butane.translate(source, options: butaneOptions) }) {
-                case .success(let output):
-                    translatedIgnition[file.id] = output.json
-                    diagnostics += output.warnings.map { Self.diagnostic($0, file.path) }
-                case .failure(let failure):
-                    diagnostics += failure.diagnostics.map { Self.diagnostic($0, file.path) }
+                var seen: Set<String> = []
+                // A CLC is translated once per setting profiles ask for; a
+                // Butane config reads none of them, so once.
+                let isButane = CoreOSConfig.format(of: source) == .butane
+                for (index, clc) in (isButane ? [defaultCLCOptions] : clcOptionsByFile[file.id] ?? [defaultCLCOptions]).enumerated() {
+                    switch Result(catching: { () throws(ButaneFailure) in try CoreOSConfig.translate(source, butane: butaneOptions, clc: clc) }) {
+                    case .success(let output):
+                        translatedIgnition[Self.translationKey(file.id, clc, default: defaultCLCOptions)] = output.json
+                        if index == 0 { diagnostics += output.warnings.map { Self.diagnostic($0, file.path, isButane ? "butane" : "clc") } }
+                    case .failure(let failure):
+                        for diagnostic in failure.diagnostics.map({ Self.diagnostic($0, file.path, isButane ? "butane" : "clc") })
+                        where seen.insert(diagnostic.description).inserted {
+                            diagnostics.append(diagnostic)
+                        }
+                    }
                 }
                 continue
             }
@@ -94,9 +133,20 @@ public final class CompiledCatalog: Sendable {
         guard !diagnostics.contains(where: { $0.severity == .error }) else { return (nil, diagnostics) }
         let compiled = CompiledCatalog(catalog: catalog, templates: templates, bootTemplates: bootTemplates,
                                        translatedIgnition: translatedIgnition, butaneOptions: butaneOptions,
-                                       translations: TranslationCache(), shapes: ShapeCache(),
+                                       clcOptions: clcOptions, defaultCLCOptions: defaultCLCOptions, translations: TranslationCache(), shapes: ShapeCache(),
                                        groupVariables: Self.groupVariables(catalog))
         return (compiled, diagnostics)
+    }
+
+    /// The CLC settings a profile's machines get.
+    func clcOptions(for profile: Profile) -> CLCOptions {
+        clcOptions[profile.id] ?? defaultCLCOptions
+    }
+
+    /// Where a statically translated template is kept: by file, and for a
+    /// CLC translated under a profile's own settings, by those too.
+    static func translationKey(_ file: String, _ options: CLCOptions, default defaultOptions: CLCOptions) -> String {
+        options == defaultOptions ? file : "\(file)\u{0}\(options.ignitionVersion.rawValue)\u{0}\(options.platform ?? "")"
     }
 
     private static func groupVariables(_ catalog: Catalog) -> [String: [String: TemplateValue]] {

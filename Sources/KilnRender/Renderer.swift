@@ -1,3 +1,4 @@
+import KilnCLC
 import KilnCore
 import KilnIgnition
 import KilnTemplate
@@ -68,7 +69,8 @@ public struct Renderer: Sendable {
         if file.isRawIgnition {
             return .rendered(RenderedConfig(bytes: file.bytes, contentType: "application/json"))
         }
-        if kind == .ignition, let translated = compiled.translatedIgnition[file.id] {
+        let clc = compiled.clcOptions(for: match.profile)
+        if kind == .ignition, let translated = compiled.translatedIgnition[CompiledCatalog.translationKey(file.id, clc, default: compiled.defaultCLCOptions)] {
             return .rendered(RenderedConfig(bytes: translated, contentType: Self.json))
         }
         guard let template = compiled.templates[TemplateKey(kind, file.id)] else {
@@ -105,12 +107,14 @@ public struct Renderer: Sendable {
         guard kind == .ignition else {
             return .rendered(RenderedConfig(bytes: Array(text.utf8), contentType: Self.plainText))
         }
-        if let cached = compiled.translations.lookup(text) {
+        // A CLC's bytes depend on the profile's settings as well as the text.
+        let cacheKey = clc == compiled.defaultCLCOptions ? text : text + "\u{0}\(clc.ignitionVersion.rawValue)\u{0}\(clc.platform ?? "")"
+        if let cached = compiled.translations.lookup(cacheKey) {
             return .rendered(RenderedConfig(bytes: cached, contentType: Self.json))
         }
         do {
-            let output = try Butane.translate(text, options: compiled.butaneOptions)
-            compiled.translations.store(text, output.json)
+            let output = try CoreOSConfig.translate(text, butane: compiled.butaneOptions, clc: clc)
+            compiled.translations.store(cacheKey, output.json)
             return .rendered(RenderedConfig(bytes: output.json, contentType: Self.json,
                                             warnings: compiled.warnings.firstSightings(output.warnings, file: file.path)))
         } catch {
