@@ -79,6 +79,15 @@ extension Renderer {
         }
     }
 
+    /// `/cloud` serves what coreos-cloudinit runs, a cloud-config or a
+    /// script, and answers 404 for anything else, as matchbox did: a machine
+    /// that fetched an Ignition config or a CLC there would run nothing.
+    /// Config drives carry any user data.
+    public static func cloudEndpointRefusal(_ bytes: [UInt8]) -> String? {
+        if bytes.starts(with: Array("#cloud-config".utf8)) || bytes.starts(with: Array("#!".utf8)) { return nil }
+        return "the profile's cloud template rendered neither a cloud-config (#cloud-config) nor a script (#!)"
+    }
+
     func rendering<Value>(_ work: () throws(RenderError) -> Value) throws(AnswerFailure) -> Value {
         do {
             return try work()

@@ -14,14 +14,17 @@ enum MatchboxEndpoints {
             document("/metadata", "metadata", .metadata),
             document("/ignition", "ignition", .config(.ignition)),
             document("/generic", "generic", .config(.generic)),
-            document("/cloud", "cloud", .config(.cloud)),
+            document("/cloud", "cloud", .config(.cloud), refusing: Renderer.cloudEndpointRefusal),
         ]
     }
 
-    private static func document(_ path: String, _ endpoint: String, _ document: MachineDocument) -> Route {
+    private static func document(_ path: String, _ endpoint: String, _ document: MachineDocument,
+                                 refusing refusal: @escaping @Sendable ([UInt8]) -> String? = { _ in nil }) -> Route {
         .matched(path, endpoint) { request in
             do throws(AnswerFailure) {
-                return .answer(try request.answer(document))
+                let answer = try request.answer(document)
+                if let bytes = answer.bytes, let reason = refusal(bytes) { return .refusal(.unavailable(reason)) }
+                return .answer(answer)
             } catch {
                 return .refusal(error)
             }
