@@ -170,6 +170,38 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT2/healthz" >/dev/null 
 check "--tftp-address '' turns TFTP off" log_has "tftp disabled" "$WORK/serve2.log"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 
+# --- Container Linux Configs ---------------------------------------------------
+check "kiln ct --help names ct's flags" contains "--files-dir" "$KILN" ct --help
+printf 'passwd:\n  users:\n    - name: core\n      ssh_authorized_keys: [ssh-ed25519 AAAA k]\n' >"$WORK/core.yaml"
+check "kiln ct takes ct's single-dash flags and writes Ignition 2.2.0" \
+    contains '{"ignition":{"config":{},"security":{"tls":{}},"timeouts":{},"version":"2.2.0"},"networkd":{},"passwd":{"users":[{"name":"core","sshAuthorizedKeys":["ssh-ed25519 AAAA k"]}]},"storage":{},"systemd":{}}' \
+    "$KILN" ct -in-file "$WORK/core.yaml"
+check "--ignition-version 2.3.0 writes Flatcar's version" contains '"version":"2.3.0"' "$KILN" ct --in-file "$WORK/core.yaml" --ignition-version 2.3.0
+printf 'etcd:\n  name: "{HOSTNAME}"\n' >"$WORK/etcd.yaml"
+check "dynamic data without --platform exits 1 and says why" contains "platform must be specified to use templating" "$KILN" ct --in-file "$WORK/etcd.yaml"
+check "with --platform ec2 it becomes coreos-metadata's variable" contains 'COREOS_EC2_HOSTNAME' "$KILN" ct --in-file "$WORK/etcd.yaml" --platform ec2
+check "an unknown platform is a usage error" exit_is 64 "$KILN" ct --in-file "$WORK/etcd.yaml" --platform mars
+echo '{"kept": true}' >"$WORK/ct-out.json"
+check "a config that does not translate leaves --out-file untouched (exit 1)" exit_is 1 "$KILN" ct --in-file "$WORK/etcd.yaml" --out-file "$WORK/ct-out.json"
+check "and the old file is intact" contains '{"kept": true}' cat "$WORK/ct-out.json"
+check "an unreadable input exits 2" exit_is 2 "$KILN" ct --in-file "$WORK/missing.yaml"
+# A matchbox v0.9 data directory (profiles naming CLC templates) serves unchanged.
+PORT3=$(free_port)
+"$KILN" serve --data-path "$ROOT/Tests/Fixtures/matchbox-v0.9" --state-path "$WORK/v09-state" --address "127.0.0.1:$PORT3" --tftp-address "" \
+    >"$WORK/serve3.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT3/healthz" >/dev/null && break; sleep 0.1; done
+check "a matchbox v0.9 etcd3 node gets Ignition 2.2.0 from its CLC template" \
+    contains '"version":"2.2.0"},"networkd":{},"passwd":{},"storage":{},"systemd":{"units":[{"dropins":[{"contents":"[Service]\nEnvironment=\"ETCD_IMAGE_TAG=v3.2.0\"\nEnvironment=\"ETCD_NAME=node1\"' \
+    curl -sf "http://127.0.0.1:$PORT3/ignition?mac=52:54:00:a1:9c:ae"
+check "kiln render ignition prints what serve answers for the installer" cmp \
+    <(curl -sf "http://127.0.0.1:$PORT3/ignition?mac=52:54:00:00:00:01") \
+    <("$KILN" render ignition --data-path "$ROOT/Tests/Fixtures/matchbox-v0.9" mac=52:54:00:00:00:01)
+check "/cloud answers 404 for a CLC, as matchbox did" contains "404" \
+    curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT3/cloud?mac=52:54:00:00:00:01"
+check "with the reason" contains "neither a cloud-config" curl -s "http://127.0.0.1:$PORT3/cloud?mac=52:54:00:00:00:01"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+
 # --- ISO images -----------------------------------------------------------------
 # libarchive lays images out through a temporary file: nothing may be left in
 # TMPDIR, after success or failure, from the CLI or the server.
