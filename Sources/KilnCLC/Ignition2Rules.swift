@@ -88,25 +88,27 @@ enum Ignition2Rules {
 
     /// True when the text has a `[Install]` section, which `enable` needs.
     static func hasInstallSection(_ contents: String) -> Bool {
-        contents.split(whereSeparator: \.isNewline).contains { trimmed($0) == "[Install]" }
+        lines(contents).contains { $0.elementsEqual("[Install]".utf8) }
     }
 
     /// The one unit-file error systemd's parser reports that a config can
     /// carry: a section header that never closes.
     static func unitContents(_ contents: String) -> String? {
-        for line in contents.split(whereSeparator: \.isNewline) {
-            let text = trimmed(line)
-            if text.hasPrefix("["), !text.hasSuffix("]") {
-                return "invalid unit content: unable to find end of section in \"\(text.prefix(40))\""
-            }
+        for line in lines(contents) where line.first == UInt8(ascii: "[") && line.last != UInt8(ascii: "]") {
+            return "invalid unit content: unable to find end of section in \"\(String(decoding: line.prefix(40), as: UTF8.self))\""
         }
         return nil
     }
-}
 
-private func trimmed(_ text: Substring) -> Substring {
-    var view = text
-    while let first = view.first, first == " " || first == "\t" || first == "\r" { view.removeFirst() }
-    while let last = view.last, last == " " || last == "\t" || last == "\r" { view.removeLast() }
-    return view
+    /// Lines as UTF-8 without surrounding blanks: byte scanning, since every
+    /// unit of every machine's config passes through here.
+    private static func lines(_ text: String) -> [Substring.UTF8View.SubSequence] {
+        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
+        return text.utf8.split(separator: UInt8(ascii: "\n")).map { line in
+            var view = Substring(line).utf8[...]
+            while let first = view.first, blank(first) { view = view.dropFirst() }
+            while let last = view.last, blank(last) { view = view.dropLast() }
+            return view
+        }
+    }
 }
