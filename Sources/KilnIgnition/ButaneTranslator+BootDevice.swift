@@ -7,6 +7,10 @@ extension ButaneTranslator {
         let wantLuks = luksSource?["tpm2"]?.bool == true || !tang.isEmpty || luksSource?["cex"]?.object?["enabled"]?.bool == true
         let mirrorDevices = (bootDevice["mirror"]?.object?["devices"]?.list ?? []).compactMap(\.string)
         let wantMirror = !mirrorDevices.isEmpty
+        if spec.ignitionMinor >= 6, let luksSource, luksSource["device"] != nil, !wantLuks {
+            report.error(luksSource.place, "no method specified for luks: set tang, tpm2 or cex")
+            return nil
+        }
         let layout = bootDevice["layout"]?.string ?? "x86_64"
         let layouts = spec.ignitionMinor >= 5
             ? ["x86_64", "aarch64", "ppc64le", "s390x-eckd", "s390x-virt", "s390x-zfcp"]

@@ -6,7 +6,8 @@ extension ButaneTranslator {
         var storage = config["storage"]?.object ?? IgnitionObject(IgnitionSchema.storage)
         var files = storage["files"]?.list.compactMap(\.object) ?? []
         var links = storage["links"]?.list.compactMap(\.object) ?? []
-        let directories = Set((storage["directories"]?.list ?? []).compactMap { $0.object?["path"]?.string })
+        var directoryList = storage["directories"]?.list.compactMap(\.object) ?? []
+        let directories = Set(directoryList.compactMap { $0["path"]?.string })
         let treesPlace = storageSource.place(of: "trees")
         for (index, entry) in trees.enumerated() {
             let place = treesPlace.child(String(index))
@@ -16,6 +17,12 @@ extension ButaneTranslator {
                 return
             }
             let base = tree["path"]?.string ?? "/"
+            // fcos 1.7.0: the tree's owner goes on everything it creates; with
+            // an owner or a dir_mode, its directories are written too.
+            let user = tree["user"]?.object.map { IgnitionValue.object(convert($0)) }
+            let group = tree["group"]?.object.map { IgnitionValue.object(convert($0)) }
+            let fileMode = tree["file_mode"]?.int, dirMode = tree["dir_mode"]?.int
+            let writesDirectories = user != nil || group != nil || dirMode != nil
             let walked: [LocalFiles.TreeEntry]
             do {
                 walked = try localFiles.walk(local)
@@ -27,6 +34,17 @@ extension ButaneTranslator {
                 let destination = SlashPath.join(base, item.relativePath)
                 let conflict = { (kind: String) in "tree entry \(destination) clashes with an existing \(kind) of that path" }
                 switch item.kind {
+                case .directory:
+                    guard writesDirectories else { continue }
+                    if directoryList.contains(where: { $0["path"]?.string == destination }) || files.contains(where: { $0["path"]?.string == destination })
+                        || links.contains(where: { $0["path"]?.string == destination }) {
+                        report.error(place, "matching filesystem node has existing contents or different type: \(destination)")
+                        continue
+                    }
+                    var directory = IgnitionObject(IgnitionSchema.directory, ["path": .string(destination), "mode": .int(dirMode ?? 0o755)])
+                    directory["user"] = user
+                    directory["group"] = group
+                    directoryList.append(directory)
                 case .file(let contents, let executable):
                     refuseMarkers(contents, place)
                     if directories.contains(destination) || links.contains(where: { $0["path"]?.string == destination }) {
@@ -43,13 +61,15 @@ extension ButaneTranslator {
                         }
                     } else {
                         file = IgnitionObject(IgnitionSchema.file, ["path": .string(destination)])
+                        file["user"] = user
+                        file["group"] = group
                     }
                     var contentsObject = file["contents"]?.object ?? IgnitionObject(IgnitionSchema.fileResource)
                     let encoded = encodeContents(contents, userCompression: contentsObject["compression"]?.string, allowCompression: true)
                     contentsObject["source"] = .string(encoded.url)
                     contentsObject["compression"] = .string(encoded.compression)
                     file["contents"] = .object(contentsObject)
-                    if file["mode"] == nil { file["mode"] = .int(executable ? 0o755 : 0o644) }
+                    if file["mode"] == nil { file["mode"] = .int(fileMode ?? (executable ? 0o755 : 0o644)) }
                     if let existing { files[existing] = file } else { files.append(file) }
                 case .symlink(let target):
                     if directories.contains(destination) || files.contains(where: { $0["path"]?.string == destination }) {
@@ -58,6 +78,10 @@ extension ButaneTranslator {
                     }
                     let existing = links.firstIndex { $0["path"]?.string == destination }
                     var link = existing.map { links[$0] } ?? IgnitionObject(IgnitionSchema.link, ["path": .string(destination)])
+                    if existing == nil {
+                        link["user"] = user
+                        link["group"] = group
+                    }
                     if existing != nil, link["target"] != nil {
                         report.error(place, conflict("link with a target"))
                         continue
@@ -67,6 +91,7 @@ extension ButaneTranslator {
                 }
             }
         }
+        storage["directories"] = .list(directoryList.map(IgnitionValue.object))
         storage["files"] = .list(files.map(IgnitionValue.object))
         storage["links"] = .list(links.map(IgnitionValue.object))
         config["storage"] = .object(storage)

@@ -263,6 +263,11 @@ enum IgnitionSchema {
     static let tree = ObjectSchema("tree", [
         FieldSchema("local", .string, required: true, yaml: "local", butaneOnly: true),
         FieldSchema("path", .string, yaml: "path", butaneOnly: true),
+        // fcos 1.7.0: ownership and modes for everything the tree creates.
+        FieldSchema("user", .object(nodeOwner), since: 6, yaml: "user", butaneOnly: true),
+        FieldSchema("group", .object(nodeOwner), since: 6, yaml: "group", butaneOnly: true),
+        FieldSchema("file_mode", .int, since: 6, yaml: "file_mode", butaneOnly: true),
+        FieldSchema("dir_mode", .int, since: 6, yaml: "dir_mode", butaneOnly: true),
     ])
     static let storage = ObjectSchema("storage", [
         field("directories", .list(.object(directory))),

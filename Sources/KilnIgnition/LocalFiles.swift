@@ -23,6 +23,7 @@ package struct LocalFiles: Sendable {
     }
 
     enum TreeItemKind {
+        case directory
         case file(contents: [UInt8], executable: Bool)
         case symlink(target: String)
     }
@@ -54,7 +55,7 @@ package struct LocalFiles: Sendable {
         var info = stat()
         guard stat(base, &info) == 0 else { throw Refusal(description: "tree \(relative): \(Self.errorText())") }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { throw Refusal(description: "tree \(relative) is not a directory") }
-        var entries: [TreeEntry] = []
+        var entries = [TreeEntry(relativePath: "", kind: .directory)]
         try walk(directory: base, prefix: "", into: &entries, depth: 0)
         return entries
     }
@@ -77,6 +78,7 @@ package struct LocalFiles: Sendable {
             guard lstat(path, &info) == 0 else { throw Refusal(description: "tree entry \(relative): \(Self.errorText())") }
             switch info.st_mode & S_IFMT {
             case S_IFDIR:
+                entries.append(TreeEntry(relativePath: relative, kind: .directory))
                 try walk(directory: path, prefix: relative, into: &entries, depth: depth + 1)
             case S_IFREG:
                 guard Int(info.st_size) <= Self.maximumFileSize else { throw Refusal(description: "tree entry \(relative) is larger than 64 MiB") }

@@ -107,4 +107,45 @@ import Testing
             try translate("variant: fcos\nversion: 1.4.0\nstorage:\n  trees:\n    - local: ../\n", filesDirectory: files)
         }
     }
+
+    @Test func fcos17TreesCarryOwnersAndModes() throws {
+        let (root, files) = try Self.makeFilesDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let output = try translate("""
+            variant: fcos
+            version: 1.7.0
+            storage:
+              trees:
+                - local: tree
+                  path: /opt/app
+                  file_mode: 0640
+                  dir_mode: 0750
+                  user: {name: app}
+                  group: {id: 1000}
+            """, strict: true, filesDirectory: files)
+        let text = json(output)
+        #expect(text.contains(#""directories":[{"group":{"id":1000},"path":"/opt/app","user":{"name":"app"},"mode":488},{"group":{"id":1000},"path":"/opt/app/bin","user":{"name":"app"},"mode":488}]"#))
+        #expect(text.contains(#"{"group":{"id":1000},"path":"/opt/app/README","user":{"name":"app"},"contents":{"compression":"","source":"data:,readme%0A"},"mode":416}"#))
+        // file_mode replaces the executable-bit rule.
+        #expect(text.contains(#""path":"/opt/app/bin/hello","user":{"name":"app"},"contents":{"compression":"","source":"data:,%23!%2Fbin%2Fsh%0Aecho%20hi%0A"},"mode":416"#))
+        #expect(text.contains(#"{"group":{"id":1000},"path":"/opt/app/latest","user":{"name":"app"},"target":"bin/hello"}"#))
+        #expect(IgnitionStructure.check(output.json) == [])
+        // An explicit directory inside an owned tree collides, as upstream.
+        #expect(throws: ButaneFailure.self) {
+            try translate("variant: fcos\nversion: 1.7.0\nstorage:\n  directories:\n    - path: /opt/app/bin\n  trees:\n    - local: tree\n      path: /opt/app\n      dir_mode: 0700\n", filesDirectory: files)
+        }
+        // Earlier specs do not know the fields.
+        #expect(throws: ButaneFailure.self) {
+            try translate("variant: fcos\nversion: 1.6.0\nstorage:\n  trees:\n    - local: tree\n      file_mode: 0600\n", strict: true, filesDirectory: files)
+        }
+        // Without owner or dir_mode no directories are written (as before 1.7.0).
+        let plain = json(try translate("variant: fcos\nversion: 1.7.0\nstorage:\n  trees:\n    - local: tree\n", filesDirectory: files))
+        #expect(!plain.contains("directories"))
+    }
+
+    @Test func fcos17RefusesALuksBootDeviceWithoutAMethod() {
+        #expect(throws: ButaneFailure.self) {
+            try translate("variant: fcos\nversion: 1.7.0\nboot_device:\n  luks:\n    device: /dev/sda\n")
+        }
+    }
 }
