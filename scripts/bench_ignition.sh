@@ -5,7 +5,9 @@
 # Two cases: 2,000 machines whose rendered text all differ (no answer is
 # ever served from a cache of answers: each request renders the template
 # and fills its values into the template's translated shape), and machines
-# that share one group's metadata.
+# that share one group's metadata. A third case serves the same config
+# written as a Container Linux Config (translated to Ignition 2.2.0), each
+# machine's text different, beside the Butane one.
 set -euo pipefail
 KILN=${1:?usage: bench_ignition.sh path/to/release/kiln}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
@@ -83,7 +85,14 @@ systemd:
 open(f"{d}/ignition/bench.yaml", "w").write(template)
 open(f"{d}/ignition/shared.yaml", "w").write(template.replace("{{.request.query.mac}}", "{{.request.query.role}}"))
 print(f"template: {len(template.encode())} bytes", file=sys.stderr)
-for name, path, extra in (("ignition", "ignition", ""), ("ipxe", "ipxe", ""), ("shared", "ignition", "role=shared&")):
+# The same machine written as a CLC: the same users, files and units.
+json.dump({"id": "clc", "ignition_id": "clc.yaml"}, open(f"{d}/profiles/clc.json", "w"))
+json.dump({"id": "clc", "profile": "clc", "selector": {"role": "clc"}, "metadata": {"hostname": "rack1", "cluster": "rack1", "role": "worker",
+           "ssh_authorized_keys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA ops@example"]}}, open(f"{d}/groups/clc.json", "w"))
+clc = template.replace("variant: fcos\nversion: 1.5.0\n", "").replace("      enabled: true\n", "      enable: true\n")
+clc = clc.replace("    - path: /etc/", "    - filesystem: root\n      path: /etc/")
+open(f"{d}/ignition/clc.yaml", "w").write(clc)
+for name, path, extra in (("ignition", "ignition", ""), ("ipxe", "ipxe", ""), ("shared", "ignition", "role=shared&"), ("clc", "ignition", "role=clc&")):
     with open(f"{work}/{name}.lua", "w") as f:
         # The shared case uses MACs no node group selects, so the shared group wins.
         own = [m.replace("52-54-00", "52-54-01") for m in macs] if extra else macs
@@ -94,6 +103,8 @@ PY
 start_kiln "$WORK"
 curl -sf "http://127.0.0.1:$PORT/ignition?mac=52-54-00-00-00-07" -o "$WORK/one.ign" || { echo "/ignition failed:"; curl -s "http://127.0.0.1:$PORT/ignition?mac=52-54-00-00-00-07"; cat "$WORK/kiln.log"; exit 1; }
 grep -q '"version":"3.4.0"' "$WORK/one.ign" || { echo "unexpected /ignition answer"; head -c 300 "$WORK/one.ign"; exit 1; }
+curl -sf "http://127.0.0.1:$PORT/ignition?role=clc&mac=52-54-01-00-00-07" -o "$WORK/one-clc.ign"
+grep -q '"version":"2.2.0"' "$WORK/one-clc.ign" || { echo "unexpected CLC /ignition answer"; head -c 300 "$WORK/one-clc.ign"; exit 1; }
 
 rate() {  # rate PATH: requests/s; p99 left in $WORK/wrk.out
     wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$WORK/$1.lua" "http://127.0.0.1:$PORT/" >"$WORK/wrk.out" 2>&1
@@ -103,11 +114,12 @@ rate() {  # rate PATH: requests/s; p99 left in $WORK/wrk.out
 
 echo "wrk -t2 -c$CONNECTIONS -d${SECONDS_PER_RUN}s on loopback, median of $ROUNDS interleaved rounds; 2,000 machines, one Butane template ($(stat -c %s "$WORK/data/ignition/bench.yaml") bytes, placeholders in every unit)"
 echo "/ignition answer: $(stat -c %s "$WORK/one.ign") bytes of Ignition 3.4.0 JSON"
-IPXE_RATES="" IGN_RATES="" IGN_P99S="" IPXE_P99S="" SHARED_RATES="" SHARED_P99S=""
+IPXE_RATES="" IGN_RATES="" IGN_P99S="" IPXE_P99S="" SHARED_RATES="" SHARED_P99S="" CLC_RATES="" CLC_P99S=""
 for round in $(seq 1 "$ROUNDS"); do
     IPXE_RATES+="$(rate ipxe) "; IPXE_P99S+="$(p99) "
     IGN_RATES+="$(rate ignition) "; IGN_P99S+="$(p99) "
     SHARED_RATES+="$(rate shared) "; SHARED_P99S+="$(p99) "
+    CLC_RATES+="$(rate clc) "; CLC_P99S+="$(p99) "
 done
 to_ms() { python3 -c "import sys; v=sorted(float(x[:-2]) if x.endswith('ms') else float(x[:-2])/1000 if x.endswith('us') else float(x[:-1])*1000 for x in sys.argv[1:]); print(f'{v[len(v)//2]:.2f}')" $1; }
 IPXE=$(median "$IPXE_RATES"); IGN=$(median "$IGN_RATES")
@@ -116,8 +128,12 @@ printf "%-52s %8s req/s  p99 %s ms\n" "kiln /ipxe (same server, same run)" "$IPX
 SHARED=$(median "$SHARED_RATES"); SHARED_P99=$(to_ms "$SHARED_P99S")
 printf "%-52s %8s req/s  p99 %s ms\n" "kiln /ignition, every machine's text differs" "$IGN" "$IGN_P99"
 printf "%-52s %8s req/s  p99 %s ms\n" "kiln /ignition, machines sharing a group's config" "$SHARED" "$SHARED_P99"
+CLC=$(median "$CLC_RATES"); CLC_P99=$(to_ms "$CLC_P99S")
+printf "%-52s %8s req/s  p99 %s ms\n" "kiln /ignition, the same as a CLC (Ignition 2.2.0)" "$CLC" "$CLC_P99"
 RATIO=$(python3 -c "print(f'{$IGN / $IPXE:.2f}')")
 SHARED_RATIO=$(python3 -c "print(f'{$SHARED / $IPXE:.2f}')")
 echo
 echo "kiln /ignition vs /ipxe, texts differ:         ${RATIO}x  (target >= 0.3: $(python3 -c "print('met' if $RATIO >= 0.3 else 'MISSED')")); p99 ${IGN_P99} ms (target < 5 ms: $(python3 -c "print('met' if $IGN_P99 < 5 else 'MISSED')"))"
 echo "kiln /ignition vs /ipxe, shared config:        ${SHARED_RATIO}x  (target >= 0.3: $(python3 -c "print('met' if $SHARED_RATIO >= 0.3 else 'MISSED')")); p99 ${SHARED_P99} ms (target < 5 ms: $(python3 -c "print('met' if $SHARED_P99 < 5 else 'MISSED')"))"
+CLC_RATIO=$(python3 -c "print(f'{$CLC / $IPXE:.2f}')")
+echo "kiln /ignition vs /ipxe, CLC, texts differ:    ${CLC_RATIO}x  (target >= 0.3: $(python3 -c "print('met' if $CLC_RATIO >= 0.3 else 'MISSED')")); p99 ${CLC_P99} ms (target < 5 ms: $(python3 -c "print('met' if $CLC_P99 < 5 else 'MISSED')")); $(python3 -c "print(f'{$CLC / $IGN:.2f}')")x the Butane rate"

@@ -119,7 +119,7 @@ enum CLCSugar {
 
         /// go-semver's dotted triple, with an optional pre-release or build suffix.
         init?(_ text: String) {
-            let core = text.split(separator: "-", maxSplits: 1)[0].split(separator: "+", maxSplits: 1)[0]
+            let core = text.prefix { $0 != "-" && $0 != "+" }
             let parts = core.split(separator: ".", omittingEmptySubsequences: false)
             guard !text.isEmpty, parts.count == 3, let major = Int(parts[0]), let minor = Int(parts[1]), let patch = Int(parts[2]),
                   major >= 0, minor >= 0, patch >= 0 else { return nil }

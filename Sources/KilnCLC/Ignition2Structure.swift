@@ -86,7 +86,7 @@ public enum Ignition2Structure {
             required("filesystem")
             required("path")
             add("path", string("path").flatMap { $0.isEmpty ? nil : Ignition2Rules.absolutePath($0) })
-            if case .number(let mode)? = object["mode"] { add("mode", Ignition2Rules.mode(Int(mode))) }
+            if case .number(let mode)? = object["mode"], mode == mode.rounded(), abs(mode) < 1e15 { add("mode", Ignition2Rules.mode(Int(mode))) }
             if name == "link" { required("target") }
             if case .bool(true)? = object["append"], case .bool(true)? = object["overwrite"] {
                 add("append", "cannot set both append and overwrite to true")

@@ -172,6 +172,8 @@ import Testing
         #expect(failure("locksmith:\n  window_start: Funday 1:00\n  window_length: 1h\n").first?.contains("unknown day in window start") == true)
         #expect(failure("etcd:\n  version: 4.0.0\n").first?.contains("too new") == true)
         #expect(failure("etcd:\n  version: 3.3\n").first?.contains("is not a version") == true)
+        #expect(failure("etcd:\n  version: \"-\"\n").first?.contains("is not a version") == true)
+        #expect(failure("flannel:\n  version: +\n").first?.contains("is not a version") == true)
         #expect(failure("flannel:\n  network_config: '{not json'\n").first?.contains("doesn't appear to be valid JSON") == true)
         #expect(failure("systemd:\n  units: [\n").first?.hasPrefix("error: line ") == true)
         #expect(failure("storage: [a, b]\n") == ["error: line 1 column 10: storage: expected a mapping, found a list"])
@@ -226,5 +228,7 @@ import Testing
         #expect(problems(#"{"ignition":{"version":"2.3.0"},"storage":{"disks":[{"device":"/dev/sda","partitions":[{"sizeMiB":4}]}]}}"#) == [])
         #expect(problems(#"{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/x","contents":{"source":"gopher://x"}}]}}"#).first?.contains("invalid url scheme") == true)
         #expect(problems("not json").first?.hasPrefix("not JSON") == true)
+        #expect(problems(#"{"ignition":{"version":"2.2.0"},"storage":{"files":[{"filesystem":"root","path":"/x","mode":1e300}]}}"#)
+            == ["storage.files.0.mode: expected an integer, found number"])
     }
 }
