@@ -88,27 +88,43 @@ enum Ignition2Rules {
 
     /// True when the text has a `[Install]` section, which `enable` needs.
     static func hasInstallSection(_ contents: String) -> Bool {
-        lines(contents).contains { $0.elementsEqual("[Install]".utf8) }
+        var found = false
+        forEachLine(contents) { line in
+            found = line.elementsEqual("[Install]".utf8)
+            return !found
+        }
+        return found
     }
 
     /// The one unit-file error systemd's parser reports that a config can
     /// carry: a section header that never closes.
     static func unitContents(_ contents: String) -> String? {
-        for line in lines(contents) where line.first == UInt8(ascii: "[") && line.last != UInt8(ascii: "]") {
-            return "invalid unit content: unable to find end of section in \"\(String(decoding: line.prefix(40), as: UTF8.self))\""
+        var problem: String?
+        forEachLine(contents) { line in
+            guard line.first == UInt8(ascii: "["), line.last != UInt8(ascii: "]") else { return true }
+            problem = "invalid unit content: unable to find end of section in \"\(String(decoding: line.prefix(40), as: UTF8.self))\""
+            return false
         }
-        return nil
+        return problem
     }
 
-    /// Lines as UTF-8 without surrounding blanks: byte scanning, since every
-    /// unit of every machine's config passes through here.
-    private static func lines(_ text: String) -> [Substring.UTF8View.SubSequence] {
-        let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\r") }
-        return text.utf8.split(separator: UInt8(ascii: "\n")).map { line in
-            var view = Substring(line).utf8[...]
-            while let first = view.first, blank(first) { view = view.dropFirst() }
-            while let last = view.last, blank(last) { view = view.dropLast() }
-            return view
+    /// Each line's bytes without surrounding blanks, until `body` says stop:
+    /// a byte scan without allocations, since every unit of every machine's
+    /// config passes through here.
+    private static func forEachLine(_ text: String, _ body: (UnsafeBufferPointer<UInt8>.SubSequence) -> Bool) {
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") }
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                var low = start, high = end
+                while low < high, isBlank(bytes[low]) { low += 1 }
+                while high > low, isBlank(bytes[high - 1]) { high -= 1 }
+                if !body(bytes[low..<high]) { return }
+                start = end + 1
+            }
         }
     }
 }
