@@ -150,6 +150,7 @@ bench:
 	$(SWIFT) build -c release --product ConfigDriveBench
 	$(SWIFT) build -c release --product DHCPFuzz
 	$(SWIFT) build -c release --product InventoryStorm
+	$(SWIFT) build -c release --product BootStorm
 	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	python3 scripts/bench_tftp.py "$$($(SWIFT) build -c release --show-bin-path)/kiln"
@@ -169,6 +170,8 @@ bench:
 	bash scripts/bench_dashboard.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo
 	bash scripts/bench_store.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+	@echo
+	bash scripts/bench_storm.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln" "$$($(SWIFT) build -c release --show-bin-path)/BootStorm"
 
 clean:
 	rm -rf .build
