@@ -106,7 +106,9 @@ for name, size in sizes.items():
 try:
     kiln_port, hpa_port = free_port(), free_port()
     start([KILN, "serve", "--data-path", os.path.join(ROOT_DIR, "profiles"), "--assets-path", root,
-           "--address", f"127.0.0.1:{free_port()}", "--tftp-address", f"127.0.0.1:{kiln_port}", "--log-level", "warning"])
+           "--address", f"127.0.0.1:{free_port()}", "--tftp-address", f"127.0.0.1:{kiln_port}", "--log-level", "warning",
+           # Every client here is 127.0.0.1; machines on a boot network have addresses of their own.
+           "--tftp-max-transfers-per-client", "1000"])
     start(["in.tftpd", "--listen", "--foreground", "--address", f"127.0.0.1:{hpa_port}", "--secure", root])
     # dnsmasq's TFTP listens on port 69 only; DNS and DHCP are off.
     start(["dnsmasq", "--keep-in-foreground", "--port=0", "--enable-tftp", f"--tftp-root={root}", "--conf-file=/dev/null",

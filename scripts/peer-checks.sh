@@ -202,6 +202,24 @@ check "/cloud answers 404 for a CLC, as matchbox did" contains "404" \
 check "with the reason" contains "neither a cloud-config" curl -s "http://127.0.0.1:$PORT3/cloud?mac=52:54:00:00:00:01"
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
 
+# --- Limits: no client can starve the rest ---------------------------------------
+PORT4=$(free_port)
+TFTP_PORT4=$(free_port)
+"$KILN" serve --data-path "$ROOT/profiles" --assets-path "$WORK/assets" --state-path "$WORK/limits-state" --address "127.0.0.1:$PORT4" \
+    --tftp-address "127.0.0.1:$TFTP_PORT4" --http-header-timeout 10 >"$WORK/serve4.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT4/healthz" >/dev/null && break; sleep 0.1; done
+check "serve raises its open-file limit and logs it" log_has "open-file limit" "$WORK/serve4.log"
+check "and logs its HTTP limits" log_has "max_connections=" "$WORK/serve4.log"
+check "5,000 held connections, a new request, TFTP, timeouts and a slow reader (limits_checks.py)" \
+    timeout 180 python3 "$ROOT/scripts/limits_checks.py" "$PORT4" "$TFTP_PORT4" "$SERVER_PID" 10 "$WORK"
+sed 's/^/     /' "$WORK/out"
+check "the closed connections are counted in /metrics" contains "kiln_http_connections_timed_out_total" curl -sf "http://127.0.0.1:$PORT4/metrics"
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
+rm -f "$WORK/assets/big.img"
+check "serve refuses a header timeout that is not a number" contains "KILN_HTTP_HEADER_TIMEOUT" \
+    env KILN_HTTP_HEADER_TIMEOUT=soon "$KILN" serve --data-path "$ROOT/profiles" --address "127.0.0.1:$(free_port)" --tftp-address ""
+
 # --- ISO images -----------------------------------------------------------------
 # libarchive lays images out through a temporary file: nothing may be left in
 # TMPDIR, after success or failure, from the CLI or the server.

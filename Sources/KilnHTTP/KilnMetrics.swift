@@ -15,6 +15,9 @@ public struct KilnMetrics: Sendable {
     /// Counters by label values: the registry validates names and label
     /// strings on every lookup, too slow for the request path.
     private let requestCounters = CounterCache()
+    private let openConnections: Gauge
+    private let refusedConnections: Counter
+    private let timedOutConnections: Counter
     private let matchCounters = CounterCache()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -23,7 +26,15 @@ public struct KilnMetrics: Sendable {
         reloadFailures = registry.makeCounter(descriptor: Self.name("catalog", "reload_failures", unit: "total", "Loads of the data directory that failed; the last good catalog kept serving"))
         groups = registry.makeGauge(descriptor: Self.name("catalog", "groups", unit: "", "Groups in the catalog being served"))
         profiles = registry.makeGauge(descriptor: Self.name("catalog", "profiles", unit: "", "Profiles in the catalog being served"))
+        openConnections = registry.makeGauge(descriptor: Self.name("http", "connections_open", unit: "", "HTTP connections open on the boot listener"))
+        refusedConnections = registry.makeCounter(descriptor: Self.name("http", "connections_refused", unit: "total", "HTTP connections closed on arrival: the connection limit was reached"))
+        timedOutConnections = registry.makeCounter(descriptor: Self.name("http", "connections_timed_out", unit: "total", "HTTP connections closed because no request head arrived in time (header or idle timeout)"))
     }
+
+    func connectionOpened() { openConnections.increment() }
+    func connectionClosed() { openConnections.decrement() }
+    func connectionRefused() { refusedConnections.increment() }
+    func connectionTimedOut() { timedOutConnections.increment() }
 
     func request(endpoint: String, status: Int) {
         requestCounters.counter(for: [endpoint, String(status)]) {

@@ -17,8 +17,9 @@ public struct KilnRoutes: Sendable {
     ///   `/netboot.iso`; nil takes each request's Host.
     ///   - subscriber: told of every request's record (the inventory).
     public init(store: SnapshotStore<CompiledCatalog>, assetsPath: String, metrics: KilnMetrics, logger: Logger,
-                publicURL: String? = nil, netbootSources: NetbootSources? = nil, subscriber: (@Sendable (RequestRecord) -> Void)? = nil) {
-        pipeline = RequestPipeline(store: store, log: RequestLog(logger: logger, metrics: metrics, subscriber: subscriber))
+                publicURL: String? = nil, netbootSources: NetbootSources? = nil, subscriber: (@Sendable (RequestRecord) -> Void)? = nil,
+                limits: HTTPLimits = HTTPLimits()) {
+        pipeline = RequestPipeline(store: store, log: RequestLog(logger: logger, metrics: metrics, subscriber: subscriber), limits: limits)
         operations = OperationsEndpoints.routes(store: store, metrics: metrics)
         assets = AssetEndpoints(root: assetsPath)
         images = ImageEndpoints(publicURL: publicURL, netbootSources: netbootSources ?? NetbootSources.standard(assetsPath: assetsPath),

@@ -18,6 +18,8 @@ public struct KilnServer: Sendable {
         public var publicURL: String?
         /// Told of every request's record (the inventory); must not block.
         public var subscriber: (@Sendable (RequestRecord) -> Void)?
+        /// What one client may take of the listener.
+        public var limits = HTTPLimits()
 
         public init(host: String = "127.0.0.1", port: Int = 8080, dataPath: String, assetsPath: String, pollInterval: Duration = .seconds(1),
                     publicURL: String? = nil) {
@@ -56,11 +58,17 @@ public struct KilnServer: Sendable {
     /// `alongside` are run in the same service group (the TFTP server).
     public func run(alongside: [any Service] = [], onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let routes = KilnRoutes(store: store, assetsPath: configuration.assetsPath, metrics: metrics, logger: logger,
-                                publicURL: configuration.publicURL, subscriber: configuration.subscriber)
+                                publicURL: configuration.publicURL, subscriber: configuration.subscriber, limits: configuration.limits)
         let logger = self.logger
+        let count = ConnectionCount(metrics: metrics)
+        let limits = configuration.limits
         let app = Application(
             router: routes.makeRouter(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(count: count, limits: limits, logger: logger)])),
+            // A rack powering on connects faster than connections are
+            // accepted: a short queue drops SYNs, and each drop costs the
+            // machine a one-second retransmission.
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("listening", metadata: ["http": "\(channel.localAddress?.description ?? "?")"])

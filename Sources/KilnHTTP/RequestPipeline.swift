@@ -62,6 +62,7 @@ struct Route: Sendable {
 struct RequestPipeline: Sendable {
     let store: SnapshotStore<CompiledCatalog>
     let log: RequestLog
+    var limits = HTTPLimits()
 
     func register(_ routes: [Route], on router: Router<KilnRequestContext>) {
         let known = routes.filter(\.listed).map(\.displayPath).joined(separator: " ")
@@ -91,6 +92,9 @@ struct RequestPipeline: Sendable {
     private func handle(_ request: Request, route: Route, client: SocketAddress?) async -> Response {
         let started = ContinuousClock.now
         var record = Self.record(request, route: route, client: client)
+        if let refusal = oversized(request) {
+            return finish(refusal, &record, started: started)
+        }
         let reply: Reply
         switch route.handler {
         case .plain(let handler):
@@ -102,6 +106,28 @@ struct RequestPipeline: Sendable {
             }
         }
         return finish(reply, &record, started: started)
+    }
+
+    /// Requests past the limits are answered before anything reads them:
+    /// a URI too long (414), headers too large (431), too many labels (400).
+    func oversized(_ request: Request) -> Reply? {
+        let path = request.uri.path.utf8.count, query = request.uri.query?.utf8.count ?? 0
+        if path + query > limits.maxURIBytes {
+            return .failure(.uriTooLong, "the path and query are \(path + query) bytes; Kiln reads at most \(limits.maxURIBytes)")
+        }
+        var headerBytes = 0
+        for field in request.headers { headerBytes += field.name.rawName.utf8.count + field.value.utf8.count }
+        if headerBytes > limits.maxHeaderBytes {
+            return .failure(HTTPResponse.Status(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+                            "the headers are \(headerBytes) bytes; Kiln reads at most \(limits.maxHeaderBytes)")
+        }
+        if let query = request.uri.query {
+            let labels = query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).count
+            if labels > limits.maxLabels {
+                return .failure(.badRequest, "\(labels) query parameters; a machine is described by at most \(limits.maxLabels) labels")
+            }
+        }
+        return nil
     }
 
     private static func record(_ request: Request, route: Route, client: SocketAddress?) -> RequestRecord {

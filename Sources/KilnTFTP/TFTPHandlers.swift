@@ -24,6 +24,7 @@ struct TFTPShared: Sendable {
     let transferBindAddress: SocketAddress?
     let singlePort: Bool
     let onTransfer: @Sendable (TFTPTransferEvent) -> Void
+    let admission: TransferAdmission
 
     func record(_ session: TransferSession, plan: TransferPlan, peer: SocketAddress, outcome: TransferSession.Outcome) {
         record(
@@ -111,6 +112,14 @@ final class TFTPRequestHandler: ChannelInboundHandler {
                 shared.refused(refusal, filename: request.filename, peer: peer)
                 reply(context, errorEnvelope(refusal.code, refusal.message, to: peer))
             case .success(let plan):
+                // A repeated request from one address in single-port mode
+                // replaces its transfer, so that one's place is freed first.
+                if shared.singlePort { sessions.removeValue(forKey: peer)?.0.cancel("replaced by a new request") }
+                if let busy = shared.admission.admit(peer.ipAddress ?? "") {
+                    shared.refused(.init(code: .notDefined, message: busy), filename: request.filename, peer: peer)
+                    reply(context, errorEnvelope(.notDefined, busy, to: peer))
+                    return
+                }
                 if shared.singlePort {
                     startLocal(plan, peer: peer, context: context)
                 } else {
@@ -137,12 +146,14 @@ final class TFTPRequestHandler: ChannelInboundHandler {
 
     private func startOnOwnPort(_ plan: TransferPlan, peer: SocketAddress, context: ChannelHandlerContext) {
         guard let bindAddress = shared.transferBindAddress else {
+            shared.admission.release(peer.ipAddress ?? "")
             reply(context, errorEnvelope(.notDefined, "server cannot open a transfer socket", to: peer))
             return
         }
         do {
             try ThreadedTransfer(plan: plan, peer: peer, bindAddress: bindAddress, shared: shared).start()
         } catch {
+            shared.admission.release(peer.ipAddress ?? "")
             shared.logger.error("tftp cannot open a transfer socket", metadata: ["reason": "\(error.message)", "peer": "\(peer)"])
             shared.metrics.failed.increment()
             reply(context, errorEnvelope(error.code, error.message, to: peer))
@@ -150,11 +161,10 @@ final class TFTPRequestHandler: ChannelInboundHandler {
     }
 
     private func startLocal(_ plan: TransferPlan, peer: SocketAddress, context: ChannelHandlerContext) {
-        // A new request from the same address replaces its old transfer.
-        sessions.removeValue(forKey: peer)?.0.cancel("replaced by a new request")
         let source: any TFTPDataSource
         switch plan.openSource() {
         case .failure(let refusal):
+            shared.admission.release(peer.ipAddress ?? "")
             shared.refused(refusal, filename: plan.filename, peer: peer)
             reply(context, errorEnvelope(refusal.code, refusal.message, to: peer))
             return
@@ -167,6 +177,7 @@ final class TFTPRequestHandler: ChannelInboundHandler {
             send: { [self] buffer in context.write(self.wrapOutboundOut(AddressedEnvelope(remoteAddress: peer, data: buffer)), promise: nil) },
             flush: { context.flush() },
             finished: { [self] session, outcome in
+                shared.admission.release(peer.ipAddress ?? "")
                 shared.record(session, plan: plan, peer: peer, outcome: outcome)
                 if self.sessions[peer]?.0 === session { self.sessions[peer] = nil }
             })

@@ -11,12 +11,19 @@ public struct TFTPLimits: Sendable, Equatable {
     /// the backoff (`TFTPSender.backoffFactor`: 1 + 2 + 4 + 8 + 8 + 8 + 8)
     /// that is 39 timeouts of silence (39 s by default).
     public var maxRetries: Int
+    /// Transfers running at once, overall and from one client address;
+    /// past either, a read request is refused with error 0 and the reason.
+    public var maxTransfers: Int
+    public var maxTransfersPerClient: Int
 
-    public init(maxBlockSize: Int = 1468, maxWindowSize: Int = 64, defaultTimeout: Duration = .seconds(1), maxRetries: Int = 6) {
+    public init(maxBlockSize: Int = 1468, maxWindowSize: Int = 64, defaultTimeout: Duration = .seconds(1), maxRetries: Int = 6,
+                maxTransfers: Int = 1024, maxTransfersPerClient: Int = 8) {
         self.maxBlockSize = maxBlockSize
         self.maxWindowSize = maxWindowSize
         self.defaultTimeout = defaultTimeout
         self.maxRetries = maxRetries
+        self.maxTransfers = maxTransfers
+        self.maxTransfersPerClient = maxTransfersPerClient
     }
 
     public static let blockSizeRange = 8...65464

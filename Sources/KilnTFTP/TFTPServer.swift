@@ -52,7 +52,8 @@ public struct TFTPServer: Service {
         let transferBindAddress = try? SocketAddress.makeAddressResolvingHost(configuration.host, port: 0)
         let shared = TFTPShared(
             root: root, limits: configuration.limits, metrics: metrics, logger: logger,
-            transferBindAddress: transferBindAddress, singlePort: configuration.singlePort, onTransfer: onTransfer)
+            transferBindAddress: transferBindAddress, singlePort: configuration.singlePort, onTransfer: onTransfer,
+            admission: TransferAdmission(maxTransfers: configuration.limits.maxTransfers, maxPerClient: configuration.limits.maxTransfersPerClient))
         let group = MultiThreadedEventLoopGroup.singleton
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -47,6 +47,7 @@ final class ThreadedTransfer: @unchecked Sendable {
         TransferWorkers.shared.run { [self] in
             self.run()
             close(self.descriptor)
+            self.shared.admission.release(self.peer.ipAddress ?? "")
         }
     }
 

@@ -48,6 +48,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Kiln's URL as machines reach it, written into /netboot.iso images (env KILN_PUBLIC_URL; default http:// and the request's Host).", valueName: "url"))
     var publicURL: String?
 
+    @OptionGroup(title: "Limits per client") var limits: ListenerLimitOptions
+
     @OptionGroup(title: "proxyDHCP") var dhcp: DHCPFlags
 
     @OptionGroup(title: "Inventory") var state: StateOptions
@@ -103,7 +105,11 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         // Every flag is checked before anything is created on disk.
-        let tftp = try tftpConfiguration(assetsPath: assetsPath)
+        var tftp = try tftpConfiguration(assetsPath: assetsPath)
+        let tftpCaps = try limits.tftp()
+        tftp?.limits.maxTransfers = tftpCaps.transfers
+        tftp?.limits.maxTransfersPerClient = tftpCaps.perClient
+        let httpLimits = try limits.http(openFileLimit: OpenFileLimit.raise(logger: logger))
         let metrics = KilnMetrics()
         let store = SnapshotStore<CompiledCatalog>()
         let storeText = Environment.value(self.store, "KILN_STORE", default: "")
@@ -111,6 +117,11 @@ struct ServeCommand: AsyncParsableCommand {
         let (recorder, inventoryStore, mirror) = try inventoryRecorder(store: store, metrics: metrics, etcd: etcd, logger: logger)
         var configuration = KilnServer.Configuration(host: listen.host, port: listen.port, dataPath: dataPath, assetsPath: assetsPath,
                                                      publicURL: publicURL.isEmpty ? nil : publicURL)
+        configuration.limits = httpLimits
+        logger.info("http limits", metadata: [
+            "header_timeout": "\(httpLimits.headerTimeout)", "idle_timeout": "\(httpLimits.idleTimeout)",
+            "max_connections": "\(httpLimits.maxConnections)",
+        ])
         if let recorder {
             configuration.subscriber = { record in
                 if let event = InventoryEvents.from(record) { recorder.record(event) }

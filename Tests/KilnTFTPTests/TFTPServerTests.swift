@@ -323,3 +323,35 @@ struct TFTPServerTests {
         }
     }
 }
+
+@Suite struct TFTPAdmissionTests {
+    @Test func transfersAreCappedPerClientAndOverall() async throws {
+        // One transfer per client: a second request from the same address,
+        // while the first waits for its ACK, is refused with the reason.
+        let limits = TFTPLimits(defaultTimeout: .seconds(1), maxRetries: 1, maxTransfers: 2, maxTransfersPerClient: 1)
+        try await withTFTPServer(limits: limits, prepare: { try await writeRandomFile($0 + "/f", size: 2000, seed: 3) }) { server in
+            let first = UDPTestSocket(receiveTimeout: .seconds(3))
+            first.send(TFTPPacket.readRequest(TFTPRequest(filename: "f", mode: "octet")).encoded(), toPort: server.port)
+            guard case .data(1, _)? = await first.receivePacket()?.packet else {
+                Issue.record("expected block 1")
+                return
+            }
+            let second = UDPTestSocket(receiveTimeout: .seconds(3))
+            second.send(TFTPPacket.readRequest(TFTPRequest(filename: "f", mode: "octet")).encoded(), toPort: server.port)
+            guard case .error(.notDefined, let message)? = await second.receivePacket()?.packet else {
+                Issue.record("expected a refusal")
+                return
+            }
+            #expect(message.contains("too many transfers from 127.0.0.1: 1 in progress (limit 1)"))
+            // The stalled first transfer gives its place back once its retries run out.
+            var admitted = false
+            for _ in 0..<40 where !admitted {
+                try await Task.sleep(for: .milliseconds(250))
+                let again = UDPTestSocket(receiveTimeout: .seconds(2))
+                again.send(TFTPPacket.readRequest(TFTPRequest(filename: "f", mode: "octet")).encoded(), toPort: server.port)
+                if case .data(1, _)? = await again.receivePacket()?.packet { admitted = true }
+            }
+            #expect(admitted)
+        }
+    }
+}

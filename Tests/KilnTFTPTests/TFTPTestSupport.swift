@@ -53,7 +53,7 @@ final class TFTPTestServer: Sendable {
 }
 
 func withTFTPServer(
-    limits: TFTPLimits = TFTPLimits(defaultTimeout: .milliseconds(200)), singlePort: Bool = false,
+    limits: TFTPLimits = TFTPLimits(defaultTimeout: .milliseconds(200), maxTransfersPerClient: 64), singlePort: Bool = false,
     prepare: (String) async throws -> Void = { _ in }, _ body: (TFTPTestServer) async throws -> Void
 ) async throws {
     try await runThenStop(try await TFTPTestServer.start(limits: limits, singlePort: singlePort, prepare: prepare), stop: { await $0.stop() }, body)
