@@ -71,6 +71,9 @@ for base in (0x525400000000, 0x525401000000):
 PY
 NGINX_PORT=$(free_port)
 mkdir -p "$WORK/nginx"
+# nginx's workers run as nobody: let them read what they serve.
+chmod 755 "$WORK"
+chmod -R a+rX "$WORK/static" "$ASSETS"
 cat >"$WORK/nginx/nginx.conf" <<EOF
 worker_processes auto;
 pid $WORK/nginx/nginx.pid;

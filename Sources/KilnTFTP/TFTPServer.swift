@@ -54,9 +54,23 @@ public struct TFTPServer: Service {
             root: root, limits: configuration.limits, metrics: metrics, logger: logger,
             transferBindAddress: transferBindAddress, singlePort: configuration.singlePort, onTransfer: onTransfer,
             admission: TransferAdmission(maxTransfers: configuration.limits.maxTransfers, maxPerClient: configuration.limits.maxTransfersPerClient))
-        let group = MultiThreadedEventLoopGroup.singleton
+        // Its own event loop: while a storm of kernel and initrd downloads
+        // keeps the shared loops busy, read requests still get answered.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await serve(on: group, shared: shared)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    private func serve(on group: MultiThreadedEventLoopGroup, shared: TFTPShared) async throws {
         let channel = try await DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A rack's read requests arrive together: drain many per wake-up.
+            .channelOption(.maxMessagesPerRead, value: 64)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(TFTPRequestHandler(shared: shared))
@@ -64,6 +78,14 @@ public struct TFTPServer: Service {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
+        // Room for a thousand read requests at once; past the system's
+        // rmem_max only root may ask (SO_RCVBUFFORCE), so try that first.
+        let receiveBuffer: SocketOptionValue = 4 << 20
+        do {
+            try await channel.setOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_RCVBUFFORCE)), value: receiveBuffer).get()
+        } catch {
+            try? await channel.setOption(.socketOption(.so_rcvbuf), value: receiveBuffer).get()
+        }
         let port = channel.localAddress?.port ?? configuration.port
         logger.info("tftp listening", metadata: [
             "tftp": "\(configuration.host):\(port)", "tftp_root": "\(configuration.root)",
