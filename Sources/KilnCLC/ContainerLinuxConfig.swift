@@ -80,15 +80,31 @@ public enum CoreOSConfigFormat: Sendable, Equatable {
 /// text says, parsed once.
 public enum CoreOSConfig {
     public static func translate(_ text: String, butane: ButaneOptions, clc: CLCOptions) throws(ButaneFailure) -> IgnitionOutput {
-        let root = try ButaneDecoder.parse(text)
-        switch CoreOSConfigFormat.of(root) {
-        case .butane: return try Butane.translate(root: root, options: butane)
-        case .containerLinuxConfig: return try ContainerLinuxConfig.translate(root: root, options: clc)
-        }
+        try translate(parse(text), butane: butane, clc: clc)
     }
 
     public static func format(of text: String) -> CoreOSConfigFormat {
-        CoreOSConfigFormat.of(try? ButaneDecoder.parse(text))
+        parse(text).format
+    }
+
+    /// A file parsed once, for callers that translate it more than once
+    /// (a static CLC under each profile's settings) or need its format first.
+    package struct Parsed {
+        let root: Result<Node?, ButaneFailure>
+        package let format: CoreOSConfigFormat
+    }
+
+    package static func parse(_ text: String) -> Parsed {
+        let root = Result { () throws(ButaneFailure) in try ButaneDecoder.parse(text) }
+        return Parsed(root: root, format: CoreOSConfigFormat.of(try? root.get()))
+    }
+
+    package static func translate(_ parsed: Parsed, butane: ButaneOptions, clc: CLCOptions) throws(ButaneFailure) -> IgnitionOutput {
+        let root = try parsed.root.get()
+        switch parsed.format {
+        case .butane: return try Butane.translate(root: root, options: butane)
+        case .containerLinuxConfig: return try ContainerLinuxConfig.translate(root: root, options: clc)
+        }
     }
 }
 

@@ -87,9 +87,10 @@ public final class CompiledCatalog: Sendable {
                 var seen: Set<String> = []
                 // A CLC is translated once per setting profiles ask for; a
                 // Butane config reads none of them, so once.
-                let isButane = CoreOSConfig.format(of: source) == .butane
+                let parsed = CoreOSConfig.parse(source)
+                let isButane = parsed.format == .butane
                 for (index, clc) in (isButane ? [defaultCLCOptions] : clcOptionsByFile[file.id] ?? [defaultCLCOptions]).enumerated() {
-                    switch Result(catching: { () throws(ButaneFailure) in try CoreOSConfig.translate(source, butane: butaneOptions, clc: clc) }) {
+                    switch Result(catching: { () throws(ButaneFailure) in try CoreOSConfig.translate(parsed, butane: butaneOptions, clc: clc) }) {
                     case .success(let output):
                         translatedIgnition[Self.translationKey(file.id, clc, default: defaultCLCOptions)] = output.json
                         if index == 0 { diagnostics += output.warnings.map { Self.diagnostic($0, file.path, isButane ? "butane" : "clc") } }
