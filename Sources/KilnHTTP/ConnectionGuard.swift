@@ -67,6 +67,11 @@ final class ConnectionCount: Sendable {
 /// the header timeout of the connection's start, and within the idle
 /// timeout of each response's end (a kept-alive connection). A response
 /// being sent, however long, is never cut.
+///
+/// A request only moves the deadline; the one timer per connection is
+/// rescheduled when it fires early, so a kept-alive connection answering
+/// thousands of requests schedules a timer about once per idle timeout,
+/// not once per response.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -78,7 +83,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let logger: Logger
     private var admitted = false
     private var decided = false
-    private var headerDeadline: Scheduled<Void>?
+    /// When the connection is closed unless a request head arrives first;
+    /// nil while a request is being answered.
+    private var deadline: NIODeadline?
+    private var check: Scheduled<Void>?
 
     init(count: ConnectionCount, limits: HTTPLimits, logger: Logger) {
         self.count = count
@@ -104,12 +112,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         admitted = true
-        armDeadline(context, limits.headerTimeout)
+        expectHead(context, within: limits.headerTimeout)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        headerDeadline?.cancel()
-        headerDeadline = nil
+        check?.cancel()
+        check = nil
+        deadline = nil
         if admitted {
             admitted = false
             count.leave()
@@ -118,26 +127,40 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head = unwrapInboundIn(data) {
-            headerDeadline?.cancel()
-            headerDeadline = nil
+            deadline = nil
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
-            armDeadline(context, limits.idleTimeout)
+            expectHead(context, within: limits.idleTimeout)
         }
         context.write(data, promise: promise)
     }
 
-    private func armDeadline(_ context: ChannelHandlerContext, _ timeout: Duration) {
-        headerDeadline?.cancel()
-        let metrics = count.metrics
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        headerDeadline = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)) {
-            metrics.connectionTimedOut()
-            loopBound.value.close(promise: nil)
+    private func expectHead(_ context: ChannelHandlerContext, within timeout: Duration) {
+        let due = NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        deadline = due
+        if check == nil { schedule(context, at: due) }
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, at due: NIODeadline) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        check = context.eventLoop.scheduleTask(deadline: due) {
+            let (handler, context) = bound.value
+            handler.deadlineReached(context)
         }
+    }
+
+    private func deadlineReached(_ context: ChannelHandlerContext) {
+        check = nil
+        guard admitted, let deadline else { return }  // answering: the response's end sets the next deadline
+        if deadline > .now() {
+            schedule(context, at: deadline)
+            return
+        }
+        count.metrics.connectionTimedOut()
+        context.close(promise: nil)
     }
 }
