@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import KilnCore
 import KilnRender
 import Logging
@@ -64,7 +65,12 @@ public struct KilnServer: Sendable {
         let limits = configuration.limits
         let app = Application(
             router: routes.makeRouter(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(count: count, limits: limits, logger: logger)])),
+            server: HTTPServerBuilder { responder in
+                SendfileHTTP1Channel(
+                    base: HTTP1Channel(responder: responder,
+                                       configuration: .init(additionalChannelHandlers: [ConnectionGuard(count: count, limits: limits, logger: logger)])),
+                    logger: logger)
+            },
             // A rack powering on connects faster than connections are
             // accepted: a short queue drops SYNs, and each drop costs the
             // machine a one-second retransmission.

@@ -14,10 +14,8 @@ struct Reply: Sendable {
     var reason: String?
     /// Butane warnings about the config served, logged with the request.
     var warnings: [String] = []
-    /// A body streamed from disk (a kernel, an initrd): the request is
-    /// recorded when its last byte is written, with the bytes sent and the
-    /// whole transfer's duration, rather than when its head is.
-    var recordsWhenSent = false
+    /// A file sent as it is (a kernel, an initrd), in place of `body`.
+    var file: FileBody?
 
     static let plainText = "text/plain; charset=utf-8"
 

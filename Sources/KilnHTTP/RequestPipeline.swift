@@ -73,7 +73,7 @@ struct RequestPipeline: Sendable {
         for route in routes + [fallback] {
             for method in [HTTPRequest.Method.get, .head] {
                 router.on(RouterPath(stringLiteral: route.path), method: method) { request, context in
-                    await handle(request, route: route, client: context.remoteAddress)
+                    await handle(request, route: route, client: context.remoteAddress, connection: context.channel)
                 }
             }
             // Kiln only serves: other methods get 405 and what is allowed,
@@ -89,7 +89,7 @@ struct RequestPipeline: Sendable {
         }
     }
 
-    private func handle(_ request: Request, route: Route, client: SocketAddress?) async -> Response {
+    private func handle(_ request: Request, route: Route, client: SocketAddress?, connection: (any Channel)? = nil) async -> Response {
         let started = ContinuousClock.now
         var record = Self.record(request, route: route, client: client)
         if let refusal = oversized(request) {
@@ -105,7 +105,7 @@ struct RequestPipeline: Sendable {
             case .failure(let refusal): reply = refusal.reply
             }
         }
-        return finish(reply, &record, started: started)
+        return finish(reply, &record, started: started, connection: connection)
     }
 
     /// Requests past the limits are answered before anything reads them:
@@ -134,30 +134,39 @@ struct RequestPipeline: Sendable {
         RequestRecord(endpoint: route.endpoint, method: request.method.rawValue, path: request.uri.path, client: client)
     }
 
-    private func finish(_ reply: Reply, _ record: inout RequestRecord, started: ContinuousClock.Instant) -> Response {
+    private func finish(_ reply: Reply, _ record: inout RequestRecord, started: ContinuousClock.Instant,
+                        connection: (any Channel)? = nil) -> Response {
         record.status = Int(reply.status.code)
-        record.bytes = reply.body.contentLength
+        record.bytes = reply.file.map { Int($0.length) } ?? reply.body.contentLength
         record.reason = reply.reason
         record.warnings = reply.warnings
         record.duration = started.duration(to: .now)
         var headers = reply.headers
         if let group = record.group { headers[.kilnGroup] = group }
         if let profile = record.profile { headers[.kilnProfile] = profile }
-        guard reply.recordsWhenSent else {
+        guard let file = reply.file else {
             log.emit(record)
             return Response(status: reply.status, headers: headers, body: reply.body)
         }
+        // A file is recorded when its last byte is written, with the bytes
+        // sent and the whole transfer's duration, rather than when its head is.
         let log = self.log
         let pending = record
-        let body = reply.body
+        let sent = SentBytes()
+        let body = file.responseBody(over: connection, sent: sent)
         let measured = ResponseBody(contentLength: body.contentLength) { writer in
-            let sent = SentBytes()
             var done = pending
             do {
-                try await body.write(CountingWriter(base: writer, sent: sent))
+                try await body.write(writer)
             } catch {
-                done.reason = "transfer ended after \(sent.count) of \(body.contentLength.map(String.init) ?? "?") bytes: \(error)"
-                done.bytes = sent.count
+                if sent.count > 0 {
+                    done.reason = "transfer ended after \(sent.count) of \(file.length) bytes: \(error)"
+                    done.bytes = sent.count
+                } else {
+                    // sendfile does not say how far it got before the connection ended.
+                    done.reason = "transfer of \(file.length) bytes ended before the last was sent: \(error)"
+                    done.bytes = nil
+                }
                 done.duration = started.duration(to: .now)
                 log.emit(done)
                 throw error
@@ -230,24 +239,9 @@ extension HTTPField.Name {
     static let kilnProfile = HTTPField.Name("X-Kiln-Profile")!
 }
 
-/// Bytes a streamed body has written so far.
+/// Bytes a file body has sent so far.
 final class SentBytes: Sendable {
     private let value = Mutex(0)
     var count: Int { value.withLock { $0 } }
     func add(_ bytes: Int) { value.withLock { $0 += bytes } }
-}
-
-/// Passes a body through, counting what it writes.
-struct CountingWriter: ResponseBodyWriter {
-    var base: any ResponseBodyWriter
-    let sent: SentBytes
-
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        try await base.write(buffer)
-        sent.add(buffer.readableBytes)
-    }
-
-    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
-        try await base.finish(trailingHeaders)
-    }
 }

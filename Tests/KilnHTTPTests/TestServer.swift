@@ -18,7 +18,7 @@ final class TestServer: Sendable {
     var base: String { "http://127.0.0.1:\(port)" }
 
     static func start(files: [String: String] = [:], assets: [String: String] = [:], pollInterval: Duration = .milliseconds(200),
-                      limits: HTTPLimits = HTTPLimits()) async throws -> TestServer {
+                      limits: HTTPLimits = HTTPLimits(), subscriber: (@Sendable (RequestRecord) -> Void)? = nil) async throws -> TestServer {
         let root = NSTemporaryDirectory() + "kiln-http-" + UUID().uuidString
         let dataPath = root + "/data"
         let assetsPath = root + "/assets"
@@ -28,13 +28,15 @@ final class TestServer: Sendable {
         try FileManager.default.createDirectory(atPath: assetsPath, withIntermediateDirectories: true)
         for (name, contents) in files { try write(dataPath + "/" + name, contents) }
         for (name, contents) in assets { try write(assetsPath + "/" + name, contents) }
-        return try await start(root: root, dataPath: dataPath, assetsPath: assetsPath, pollInterval: pollInterval, limits: limits)
+        return try await start(root: root, dataPath: dataPath, assetsPath: assetsPath, pollInterval: pollInterval, limits: limits,
+                               subscriber: subscriber)
     }
 
     static func start(root: String, dataPath: String, assetsPath: String, pollInterval: Duration = .milliseconds(200),
-                      limits: HTTPLimits = HTTPLimits()) async throws -> TestServer {
+                      limits: HTTPLimits = HTTPLimits(), subscriber: (@Sendable (RequestRecord) -> Void)? = nil) async throws -> TestServer {
         var configuration = KilnServer.Configuration(host: "127.0.0.1", port: 0, dataPath: dataPath, assetsPath: assetsPath, pollInterval: pollInterval)
         configuration.limits = limits
+        configuration.subscriber = subscriber
         let server = KilnServer(
             configuration: configuration,
             logger: Logger(label: "kiln-test", factory: { _ in SwiftLogNoOpLogHandler() }))

@@ -1,8 +1,6 @@
 import Hummingbird
 import KilnCore
 import NIOCore
-import NIOPosix
-import _NIOFileSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -11,14 +9,14 @@ import Darwin
 #endif
 
 /// Serves the assets directory: kernels, initrds and images that can be
-/// gigabytes, so files are streamed in chunks, never read whole. Ranges,
+/// gigabytes, so files are sent with `sendfile(2)` (or streamed in chunks),
+/// never read whole. Ranges,
 /// validators and HEAD are handled here because Hummingbird's file
 /// middleware gets suffix ranges, out-of-range starts and HEAD wrong.
 struct AssetEndpoints: Sendable {
     /// The resolved (symlink-free) root; nil when the directory is missing.
     let root: String?
     let configuredRoot: String
-    static let chunkLength = 512 * 1024
 
     init(root: String) {
         self.configuredRoot = root
@@ -84,24 +82,8 @@ struct AssetEndpoints: Sendable {
         guard request.method != .head, let bytes else {
             return Reply(status: status, headers: headers)
         }
-        let body = ResponseBody(contentLength: Int(length)) { writer in
-            try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
-                // One chunk read and written at a time: readChunks' read-ahead
-                // held tens of megabytes per download, which a rack of
-                // machines fetching kernels at once multiplies.
-                var offset = bytes.lowerBound
-                while offset <= bytes.upperBound {
-                    let length = min(Int64(Self.chunkLength), bytes.upperBound - offset + 1)
-                    let chunk = try await handle.readChunk(fromAbsoluteOffset: offset, length: .bytes(length))
-                    guard chunk.readableBytes > 0 else { throw FileShrank(path: path) }
-                    offset += Int64(chunk.readableBytes)
-                    try await writer.write(chunk)
-                }
-            }
-            try await writer.finish(nil)
-        }
-        var reply = Reply(status: status, headers: headers, body: body)
-        reply.recordsWhenSent = true
+        var reply = Reply(status: status, headers: headers)
+        reply.file = FileBody(path: path, bytes: bytes)
         return reply
     }
 
@@ -134,11 +116,4 @@ struct AssetEndpoints: Sendable {
         default: return "application/octet-stream"
         }
     }
-}
-
-/// A file that ended before its size said, while being sent: the
-/// connection is closed rather than padded.
-struct FileShrank: Error, CustomStringConvertible {
-    var path: String
-    var description: String { "\(path) became shorter while being sent" }
 }
