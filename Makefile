@@ -151,7 +151,8 @@ bench:
 	$(SWIFT) build -c release --product DHCPFuzz
 	$(SWIFT) build -c release --product InventoryStorm
 	$(SWIFT) build -c release --product BootStorm
-	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln"
+	$(SWIFT) build -c release --product HelloServers
+	bash scripts/bench.sh "$$($(SWIFT) build -c release --show-bin-path)/kiln" "$$($(SWIFT) build -c release --show-bin-path)/HelloServers"
 	@echo
 	python3 scripts/bench_tftp.py "$$($(SWIFT) build -c release --show-bin-path)/kiln"
 	@echo

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # make bench: wrk against Kiln's /ipxe with 10, 1,000 and 10,000 groups and
 # against nginx serving a static file of the same size, in one run, on
-# loopback. Prints requests/s, the ratios the issue sets as targets, and
-# Kiln's RSS at 10,000 groups.
+# loopback; and, to show where the ceiling is, the same bytes from a
+# one-route Hummingbird server and from bare SwiftNIO (HelloServers). Prints
+# requests/s, the ratios the issues set as targets, and Kiln's RSS at 10,000
+# groups.
 set -euo pipefail
-KILN=${1:?usage: bench.sh path/to/release/kiln}
+KILN=${1:?usage: bench.sh path/to/release/kiln [path/to/release/HelloServers]}
+HELLO=${2:-$(dirname "$KILN")/HelloServers}
 SECONDS_PER_RUN=${BENCH_SECONDS:-8}
 CONNECTIONS=${BENCH_CONNECTIONS:-64}
 . "$(dirname "$0")/bench-common.sh"  # WORK, cleanup on exit (Kiln and PIDS), start_kiln, lib.sh
@@ -79,9 +82,25 @@ echo
 declare -A RATES P99S
 CONFIGS="10 info 1000 inventory 10000"
 [ -z "${BENCH_BASELINE:-}" ] || CONFIGS="baseline $CONFIGS"
+HELLOS=""
+if [ -x "$HELLO" ]; then HELLOS="hummingbird nio"; else echo "($HELLO not built: no Hummingbird or SwiftNIO ceiling this run)"; fi
+# serve_hello KIND: HelloServers on a free port with the /ipxe answer's bytes; sets HELLO_PID and HPORT.
+serve_hello() {
+    HPORT=$(free_port)
+    "$HELLO" "$1" "$HPORT" "$WORK/ipxe.txt" >"$WORK/hello.log" 2>&1 &
+    HELLO_PID=$!
+    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$HPORT/ipxe" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "HelloServers $1 did not start:"; cat "$WORK/hello.log"; return 1
+}
 CANDIDATE=$KILN
 for round in $(seq 1 "$ROUNDS"); do
     RATES[nginx]+="$(rate "http://127.0.0.1:$NPORT/ipxe.txt") "; P99S[nginx]+="$(p99) "
+    for kind in $HELLOS; do
+        serve_hello "$kind"
+        PIDS+=("$HELLO_PID")
+        RATES[$kind]+="$(rate "http://127.0.0.1:$HPORT/" -s "$WORK/data-10/macs.lua") "; P99S[$kind]+="$(p99) "
+        kill "$HELLO_PID"; wait "$HELLO_PID" 2>/dev/null || true
+    done
     for config in $CONFIGS; do
         groups=$config level=warning KILN=$CANDIDATE inventory=off
         [ "$config" = info ] && groups=10 level=info
@@ -103,6 +122,11 @@ median_text() { python3 -c "import sys; v=sorted(sys.argv[1:], key=lambda x: flo
 declare -A MEDIAN
 for key in nginx 10 info 1000 inventory 10000; do MEDIAN[$key]=$(median "${RATES[$key]}"); done
 printf "%-44s %8s req/s  p99 %s\n" "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') static file" "${MEDIAN[nginx]}" "$(median_text "${P99S[nginx]}")"
+for kind in $HELLOS; do
+    MEDIAN[$kind]=$(median "${RATES[$kind]}")
+    label="Hummingbird, one route, the same bytes"; [ "$kind" = nio ] && label="SwiftNIO HTTP/1, no framework, the same bytes"
+    printf "%-44s %8s req/s  p99 %s\n" "$label" "${MEDIAN[$kind]}" "$(median_text "${P99S[$kind]}")"
+done
 printf "%-44s %8s req/s  p99 %s\n" "kiln /ipxe, 10 groups (log level warning)" "${MEDIAN[10]}" "$(median_text "${P99S[10]}")"
 printf "%-44s %8s req/s  p99 %s\n" "kiln /ipxe, 10 groups (every request logged)" "${MEDIAN[info]}" "$(median_text "${P99S[info]}")"
 printf "%-44s %8s req/s  p99 %s\n" "kiln /ipxe, 1000 groups (log level warning)" "${MEDIAN[1000]}" "$(median_text "${P99S[1000]}")"
@@ -118,7 +142,10 @@ R_INVENTORY=$(ratio "${MEDIAN[inventory]}" "${MEDIAN[1000]}")
 RSS_MB=$(python3 -c "print(f'{$RSS_KB / 1024:.1f}')")
 HWM_MB=$(python3 -c "print(f'{$HWM_KB / 1024:.1f}')")
 echo
-echo "kiln /ipxe at 10 groups vs nginx static:       ${R_NGINX}x  (target >= 0.5: $(verdict "$R_NGINX" '>=' 0.5)); every request logged ${R_INFO}x ($(verdict "$R_INFO" '>=' 0.5))"
+echo "kiln /ipxe, every request logged (the default) vs nginx static: ${R_INFO}x  (target >= 0.7: $(verdict "$R_INFO" '>=' 0.7)); log level warning ${R_NGINX}x ($(verdict "$R_NGINX" '>=' 0.7))"
+for kind in $HELLOS; do
+    echo "  ceiling: $kind vs nginx $(ratio "${MEDIAN[$kind]}" "${MEDIAN[nginx]}")x; kiln /ipxe (logged) vs $kind $(ratio "${MEDIAN[info]}" "${MEDIAN[$kind]}")x"
+done
 echo "kiln /ipxe at 10,000 groups vs 10 groups:      ${R_SCALE}x  (target >= 0.9: $(verdict "$R_SCALE" '>=' 0.9))"
 echo "kiln /ipxe, 1000 machines, inventory on vs off: ${R_INVENTORY}x  (target >= 0.9: $(verdict "$R_INVENTORY" '>=' 0.9))"
 if [ -n "${BENCH_BASELINE:-}" ]; then
