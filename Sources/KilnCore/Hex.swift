@@ -12,9 +12,13 @@ public enum PercentEncoding {
     /// Decodes `%XX` escapes (and `+` as a space in query strings); nil when
     /// an escape is cut short or not hex.
     public static func decode(_ text: Substring, plusIsSpace: Bool) -> [UInt8]? {
+        decode(text.utf8, plusIsSpace: plusIsSpace)
+    }
+
+    public static func decode(_ encoded: some Collection<UInt8>, plusIsSpace: Bool) -> [UInt8]? {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
+        bytes.reserveCapacity(encoded.count)
+        var iterator = encoded.makeIterator()
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "+") where plusIsSpace:

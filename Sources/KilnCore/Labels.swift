@@ -37,26 +37,52 @@ public struct Labels: Sendable, Equatable {
 
     /// Parses a URL query string as Go's `url.ParseQuery` does (`+` is a
     /// space, percent escapes decoded); the first value of a repeated key wins.
+    /// Works on the query's bytes: every machine request starts here, and
+    /// splitting by Characters cost a tenth of `/ipxe`'s CPU.
     public init(query: String) throws(ParseError) {
-        var pairs: [String: String] = [:]
-        for part in query.split(separator: "&", omittingEmptySubsequences: true) {
-            // Go also splits on ';' historically; modern Go rejects it. Kiln
-            // keeps it as part of the value, as iPXE never sends it.
-            let key: Substring
-            let value: Substring
-            if let eq = part.firstIndex(of: "=") {
-                key = part[..<eq]
-                value = part[part.index(after: eq)...]
-            } else {
-                key = part
-                value = ""
+        var contiguous = query
+        contiguous.makeContiguousUTF8()
+        var values: [String: String] = [:]
+        values.reserveCapacity(8)
+        let failure: ParseError? = contiguous.utf8.withContiguousStorageIfAvailable { bytes -> ParseError? in
+            var seenMAC = false
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+                defer { start = end + 1 }
+                // Go also splits on ';' historically; modern Go rejects it. Kiln
+                // keeps it as part of the value, as iPXE never sends it.
+                let part = bytes[start..<end]
+                guard !part.isEmpty else { continue }
+                let equals = part.firstIndex(of: UInt8(ascii: "="))
+                let keyBytes = part[part.startIndex..<(equals ?? part.endIndex)]
+                let valueBytes = equals.map { part[($0 + 1)..<part.endIndex] } ?? part[part.endIndex..<part.endIndex]
+                guard let key = Self.queryComponent(keyBytes), !key.isEmpty, let value = Self.queryComponent(valueBytes) else { continue }
+                if Self.isMACKey(key) {
+                    guard !seenMAC else { continue }
+                    seenMAC = true
+                    // iPXE sends `mac=` when it has no address: treat as absent.
+                    if value.isEmpty { continue }
+                    guard let mac = MACAddress(value) else { return .malformedMAC(key: key, value: value) }
+                    values["mac"] = mac.description
+                } else if values[key] == nil {
+                    values[key] = value
+                }
             }
-            guard let decodedKey = Self.percentDecode(key), !decodedKey.isEmpty,
-                let decodedValue = Self.percentDecode(value)
-            else { continue }
-            if pairs[decodedKey] == nil { pairs[decodedKey] = decodedValue }
+            return nil
+        } ?? nil
+        if let failure { throw failure }
+        self.values = values
+        self.rawQuery = query
+    }
+
+    /// One key or value of a query: decoded only when it holds an escape or a `+`.
+    private static func queryComponent(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
+        if !bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) {
+            return String(decoding: bytes, as: UTF8.self)
         }
-        try self.init(pairs, rawQuery: query)
+        return PercentEncoding.decode(bytes, plusIsSpace: true).map { String(decoding: $0, as: UTF8.self) }
     }
 
     public subscript(key: String) -> String? { values[key] }
@@ -80,10 +106,6 @@ public struct Labels: Sendable, Equatable {
             if let value = values[key], !value.isEmpty { parts.append("\(key)=\(value)") }
         }
         return parts.isEmpty ? "(no labels)" : parts.joined(separator: " ")
-    }
-
-    static func percentDecode(_ text: Substring) -> String? {
-        PercentEncoding.decode(text, plusIsSpace: true).map { String(decoding: $0, as: UTF8.self) }
     }
 }
 
