@@ -31,6 +31,11 @@ public struct KilnRoutes: Sendable {
         MatchboxEndpoints.routes() + images.routes() + assets.routes() + operations
     }
 
+    /// The routes answered on the event loop, ahead of the router.
+    func immediateRoutes() -> ImmediateRoutes {
+        ImmediateRoutes(pipeline: pipeline, routes: routes)
+    }
+
     public func makeRouter() -> Router<KilnRequestContext> {
         let router = Router(context: KilnRequestContext.self)
         pipeline.register(routes, on: router)

@@ -63,12 +63,14 @@ public struct KilnServer: Sendable {
         let logger = self.logger
         let count = ConnectionCount(metrics: metrics)
         let limits = configuration.limits
+        let immediate = routes.immediateRoutes()
         let app = Application(
             router: routes.makeRouter(),
             server: HTTPServerBuilder { responder in
                 SendfileHTTP1Channel(
                     base: HTTP1Channel(responder: responder,
-                                       configuration: .init(additionalChannelHandlers: [ConnectionGuard(count: count, limits: limits, logger: logger)])),
+                                       configuration: .init(additionalChannelHandlers: [ConnectionGuard(count: count, limits: limits, logger: logger),
+                                                                                        ImmediateAnswers(table: immediate)])),
                     logger: logger)
             },
             // A rack powering on connects faster than connections are

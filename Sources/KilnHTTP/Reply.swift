@@ -9,7 +9,7 @@ import NIOCore
 struct Reply: Sendable {
     var status: HTTPResponse.Status
     var headers: HTTPFields = [:]
-    var body: ResponseBody = ResponseBody()
+    private(set) var body: ResponseBody
     /// For errors: the one-line reason, also the body.
     var reason: String?
     /// Butane warnings about the config served, logged with the request.
@@ -19,16 +19,31 @@ struct Reply: Sendable {
 
     static let plainText = "text/plain; charset=utf-8"
 
+    /// The body's bytes when they are known at once, as for every reply
+    /// built by `text`, `bytes` and `failure`: what an immediate answer sends.
+    private(set) var buffer: ByteBuffer?
+
+    init(status: HTTPResponse.Status, headers: HTTPFields = [:], body: ResponseBody = ResponseBody()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    init(status: HTTPResponse.Status, headers: HTTPFields, buffer: ByteBuffer) {
+        self.init(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        self.buffer = buffer
+    }
+
     static func text(_ text: String, contentType: String = plainText, status: HTTPResponse.Status = .ok) -> Reply {
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        return Reply(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        return Reply(status: status, headers: headers, buffer: ByteBuffer(string: text))
     }
 
     static func bytes(_ bytes: [UInt8], contentType: String) -> Reply {
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        return Reply(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Reply(status: .ok, headers: headers, buffer: ByteBuffer(bytes: bytes))
     }
 
     /// An error with a one-line plain-text reason, which is also logged.

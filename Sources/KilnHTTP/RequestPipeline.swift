@@ -34,6 +34,11 @@ struct Route: Sendable {
         /// Machine endpoints: labels parsed and matched before the handler
         /// runs. `options` are query keys that are not labels.
         case matched(options: [String], @Sendable (MatchedRequest) async -> Reply)
+        /// Endpoints that answer from memory without waiting (the boot
+        /// scripts and configs): answered on the connection's event loop,
+        /// ahead of Hummingbird (`ImmediateAnswers`).
+        case immediate(@Sendable (Request) -> Reply)
+        case matchedImmediate(options: [String], @Sendable (MatchedRequest) -> Reply)
     }
 
     var path: String
@@ -48,6 +53,22 @@ struct Route: Sendable {
 
     static func matched(_ path: String, _ endpoint: String, options: [String] = [], _ handle: @escaping @Sendable (MatchedRequest) async -> Reply) -> Route {
         Route(path: path, endpoint: endpoint, handler: .matched(options: options, handle))
+    }
+
+    static func immediate(_ path: String, _ endpoint: String, listed: Bool = true, _ handle: @escaping @Sendable (Request) -> Reply) -> Route {
+        Route(path: path, endpoint: endpoint, listed: listed, handler: .immediate(handle))
+    }
+
+    static func matchedImmediate(_ path: String, _ endpoint: String, options: [String] = [],
+                                 _ handle: @escaping @Sendable (MatchedRequest) -> Reply) -> Route {
+        Route(path: path, endpoint: endpoint, handler: .matchedImmediate(options: options, handle))
+    }
+
+    var answersImmediately: Bool {
+        switch handler {
+        case .immediate, .matchedImmediate: true
+        case .plain, .matched: false
+        }
     }
 
     /// How the path is shown to a client that asked for one that does not exist.
@@ -104,8 +125,38 @@ struct RequestPipeline: Sendable {
             case .success(let matched): reply = await handler(matched)
             case .failure(let refusal): reply = refusal.reply
             }
+        case .immediate, .matchedImmediate:
+            reply = immediateReply(request, route: route, client: client, &record)
         }
         return finish(reply, &record, started: started, connection: connection)
+    }
+
+    private func immediateReply(_ request: Request, route: Route, client: SocketAddress?, _ record: inout RequestRecord) -> Reply {
+        switch route.handler {
+        case .immediate(let handler):
+            return handler(request)
+        case .matchedImmediate(let options, let handler):
+            switch matched(request, options: options, client: client, &record) {
+            case .success(let matched): return handler(matched)
+            case .failure(let refusal): return refusal.reply
+            }
+        case .plain, .matched:
+            return .failure(.internalServerError, "\(route.path) does not answer immediately")
+        }
+    }
+
+    /// The whole answer to a request for an immediate route, computed where
+    /// it is called (the event loop), recorded like any other.
+    func answerNow(_ head: HTTPRequest, route: Route, client: SocketAddress?) -> (head: HTTPResponse, body: ByteBuffer) {
+        let started = ContinuousClock.now
+        let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+        var record = Self.record(request, route: route, client: client)
+        let reply = oversized(request) ?? immediateReply(request, route: route, client: client, &record)
+        var headers = complete(reply, &record, started: started)
+        log.emit(record)
+        let body = reply.buffer ?? ByteBuffer()
+        headers[.contentLength] = String(body.readableBytes)
+        return (HTTPResponse(status: reply.status, headerFields: headers), body)
     }
 
     /// Requests past the limits are answered before anything reads them:
@@ -134,16 +185,22 @@ struct RequestPipeline: Sendable {
         RequestRecord(endpoint: route.endpoint, method: request.method.rawValue, path: request.uri.path, client: client)
     }
 
-    private func finish(_ reply: Reply, _ record: inout RequestRecord, started: ContinuousClock.Instant,
-                        connection: (any Channel)? = nil) -> Response {
+    /// Fills in the record from the reply; the headers to send.
+    private func complete(_ reply: Reply, _ record: inout RequestRecord, started: ContinuousClock.Instant) -> HTTPFields {
         record.status = Int(reply.status.code)
-        record.bytes = reply.file.map { Int($0.length) } ?? reply.body.contentLength
+        record.bytes = reply.file.map { Int($0.length) } ?? reply.buffer?.readableBytes ?? reply.body.contentLength
         record.reason = reply.reason
         record.warnings = reply.warnings
         record.duration = started.duration(to: .now)
         var headers = reply.headers
         if let group = record.group { headers[.kilnGroup] = group }
         if let profile = record.profile { headers[.kilnProfile] = profile }
+        return headers
+    }
+
+    private func finish(_ reply: Reply, _ record: inout RequestRecord, started: ContinuousClock.Instant,
+                        connection: (any Channel)? = nil) -> Response {
+        let headers = complete(reply, &record, started: started)
         guard let file = reply.file else {
             log.emit(record)
             return Response(status: reply.status, headers: headers, body: reply.body)

@@ -6,9 +6,9 @@ import KilnRender
 enum MatchboxEndpoints {
     static func routes() -> [Route] {
         [
-            .plain("/boot.ipxe", "boot.ipxe") { _ in .text(BootScripts.ipxeBootstrap) },
+            .immediate("/boot.ipxe", "boot.ipxe") { _ in .text(BootScripts.ipxeBootstrap) },
             // What some firmware asks for when told to load boot.ipxe over HTTP.
-            .plain("/boot.ipxe.0", "boot.ipxe", listed: false) { _ in .text(BootScripts.ipxeBootstrap) },
+            .immediate("/boot.ipxe.0", "boot.ipxe", listed: false) { _ in .text(BootScripts.ipxeBootstrap) },
             document("/ipxe", "ipxe", .ipxe),
             document("/grub", "grub", .grub),
             document("/metadata", "metadata", .metadata),
@@ -20,7 +20,7 @@ enum MatchboxEndpoints {
 
     private static func document(_ path: String, _ endpoint: String, _ document: MachineDocument,
                                  refusing refusal: @escaping @Sendable ([UInt8]) -> String? = { _ in nil }) -> Route {
-        .matched(path, endpoint) { request in
+        .matchedImmediate(path, endpoint) { request in
             do throws(AnswerFailure) {
                 let answer = try request.answer(document)
                 if let bytes = answer.bytes, let reason = refusal(bytes) { return .refusal(.unavailable(reason)) }
