@@ -107,6 +107,7 @@ run: assets build
 test:
 	$(call ensure_packages,$(TEST_PACKAGES) $(UI_PACKAGES))
 	$(call ensure_pip,$(PIP_TEST_PACKAGES))
+	@python3 -c "import sushy_tools" 2>/dev/null || { echo "installing sushy-tools (pip): the Redfish BMC emulator"; python3 -m pip install -q sushy-tools; }
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	bash scripts/peer-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"

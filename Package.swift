@@ -188,6 +188,17 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KilnRedfish",
+            dependencies: [
+                "KilnCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "KilnEtcd",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -355,6 +366,15 @@ let package = Package(
             dependencies: [
                 "KilnDashboard", "KilnAPI", "KilnCore", "KilnHTTP", "KilnInventory", "KilnTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnRedfishTests",
+            dependencies: [
+                "KilnRedfish",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
