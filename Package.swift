@@ -373,7 +373,7 @@ let package = Package(
         .testTarget(
             name: "KilnRedfishTests",
             dependencies: [
-                "KilnRedfish",
+                "KilnRedfish", "KilnTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

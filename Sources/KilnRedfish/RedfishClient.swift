@@ -71,16 +71,14 @@ public final class RedfishClient: Sendable {
         var url: String
 
         func json() throws(RedfishError) -> [String: JSONValue] {
+            let document: JSONReader.Document
             do {
-                guard let object = try JSONReader.parse(bytes, positionDepth: 0).value.objectValue else {
-                    throw RedfishError.malformedJSON(url: url, reason: "expected an object")
-                }
-                return object
-            } catch let error as RedfishError {
-                throw error
+                document = try JSONReader.parse(bytes, positionDepth: 0)
             } catch {
-                throw .malformedJSON(url: url, reason: "\(error)")
+                throw .malformedJSON(url: url, reason: error.description)
             }
+            guard let object = document.value.objectValue else { throw .malformedJSON(url: url, reason: "expected an object") }
+            return object
         }
     }
 
@@ -169,14 +167,15 @@ public final class RedfishClient: Sendable {
         }
     }
 
-    private func once(_ method: HTTPMethod, _ url: String, body: [UInt8]?) async throws(RedfishError) -> Answer {
+    /// One request; `authenticated: false` sends no credentials in headers (a session's creation).
+    private func once(_ method: HTTPMethod, _ url: String, body: [UInt8]?, authenticated: Bool = true) async throws(RedfishError) -> Answer {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "OData-Version", value: "4.0")
-        if let token = session.withLock({ $0?.token }) {
+        if authenticated, let token = session.withLock({ $0?.token }) {
             request.headers.add(name: "X-Auth-Token", value: token)
-        } else {
+        } else if authenticated {
             let credentials = Data("\(endpoint.username):\(endpoint.password)".utf8).base64EncodedString()
             request.headers.add(name: "Authorization", value: "Basic \(credentials)")
         }
@@ -204,20 +203,9 @@ public final class RedfishClient: Sendable {
     private func openSession() async throws(RedfishError) {
         let body: [String: Any] = ["UserName": endpoint.username, "Password": endpoint.password]
         guard let data = try? JSONSerialization.data(withJSONObject: body) else { return }
-        var request = HTTPClientRequest(url: origin + Self.sessionsPath)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: Array(data)))
-        let answer: HTTPClientResponse
-        do {
-            answer = try await http.execute(request, timeout: .seconds(Int64(timing.request.components.seconds)))
-            _ = try? await answer.body.collect(upTo: Self.maxAnswerBytes)
-        } catch {
-            throw .unreachable(url: origin + Self.sessionsPath, reason: "\(error)")
-        }
-        guard (200..<300).contains(Int(answer.status.code)), let token = answer.headers.first(name: "X-Auth-Token") else {
-            throw .unauthorized(url: origin + Self.sessionsPath)
+        let answer = try await once(.POST, origin + Self.sessionsPath, body: Array(data), authenticated: false)
+        guard (200..<300).contains(answer.status), let token = answer.headers.first(name: "X-Auth-Token") else {
+            throw .unauthorized(url: answer.url)
         }
         let location = answer.headers.first(name: "Location").map { $0.hasPrefix("http") ? String($0.dropFirst(origin.count)) : $0 }
         session.withLock { $0 = Session(token: token, location: location) }

@@ -1,4 +1,5 @@
 import Foundation
+import KilnTestSupport
 import Testing
 
 /// sushy-tools' Redfish emulator with its fake driver (the BMC emulator
@@ -36,7 +37,7 @@ final class SushyEmulator: @unchecked Sendable {
     private init(binary: String) throws {
         folder = NSTemporaryDirectory() + "kiln-sushy-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        port = Self.freePort()
+        port = freeLoopbackPort()
         let configuration = "SUSHY_EMULATOR_LISTEN_IP = '127.0.0.1'\n"
         try configuration.write(toFile: folder + "/sushy.conf", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: binary)
@@ -65,21 +66,5 @@ final class SushyEmulator: @unchecked Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    static func freePort() -> Int {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KilnTestSupport
 import KilnCore
 import KilnEtcd
 import KilnStore
@@ -136,7 +137,7 @@ import Testing
     }
 
     @Test func anUnreachableStoreIsAnUnreadableSnapshotNotACrash() async throws {
-        let client = try EtcdClient(address: try EtcdAddress("etcd://127.0.0.1:\(EtcdMember.freePort())/kiln"), requestTimeout: .milliseconds(500))
+        let client = try EtcdClient(address: try EtcdAddress("etcd://127.0.0.1:\(freeLoopbackPort())/kiln"), requestTimeout: .milliseconds(500))
         defer { Task { await client.shutdown() } }
         let source = EtcdCatalogSource(client: client, logger: Logger(label: "test"))
         let snapshot = await Task.detached { source.snapshot() }.value

@@ -1,5 +1,6 @@
 import Foundation
 import KilnEtcd
+import KilnTestSupport
 import Testing
 
 /// One real etcd member (Debian's `etcd`) on loopback, in a folder of its
@@ -12,23 +13,6 @@ final class EtcdMember: @unchecked Sendable {
 
     static var binary: String? {
         ["/usr/bin/etcd", "/usr/local/bin/etcd"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    static func freePort() -> Int {
-        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Certificates for a member that serves TLS and asks for client certificates.
@@ -64,8 +48,8 @@ final class EtcdMember: @unchecked Sendable {
         self.tls = tls
         folder = NSTemporaryDirectory() + "kiln-etcd-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        clientPort = Self.freePort()
-        let peerPort = Self.freePort()
+        clientPort = freeLoopbackPort()
+        let peerPort = freeLoopbackPort()
         process.executableURL = URL(fileURLWithPath: binary)
         let scheme = tls == nil ? "http" : "https"
         process.arguments = [
