@@ -152,7 +152,9 @@ let package = Package(
         .target(
             name: "KilnAPI",
             dependencies: [
+                "KilnBMC",
                 "KilnCore",
+                "KilnRedfish",
                 "KilnHTTP",
                 "KilnInventory",
                 "KilnRender",
@@ -174,6 +176,7 @@ let package = Package(
             name: "KilnDashboard",
             dependencies: [
                 "KilnAPI",
+                "KilnBMC",
                 "KilnCore",
                 "KilnHTTP",
                 "KilnInventory",
@@ -195,6 +198,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KilnBMC",
+            dependencies: [
+                "KilnCore",
+                "KilnInventory",
+                "KilnRedfish",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -226,6 +240,7 @@ let package = Package(
         .executableTarget(
             name: "kiln",
             dependencies: [
+                "KilnBMC",
                 "KilnEtcd",
                 "KilnStore",
                 "KilnAPI",
@@ -356,7 +371,7 @@ let package = Package(
         .testTarget(
             name: "KilnAPITests",
             dependencies: [
-                "KilnAPI", "KilnCore", "KilnHTTP", "KilnInventory", "KilnTestSupport",
+                "KilnAPI", "KilnBMC", "KilnCore", "KilnHTTP", "KilnInventory", "KilnTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -373,7 +388,7 @@ let package = Package(
         .testTarget(
             name: "KilnRedfishTests",
             dependencies: [
-                "KilnRedfish", "KilnTestSupport",
+                "KilnRedfish", "KilnBMC", "KilnAPI", "KilnCore", "KilnHTTP", "KilnInventory", "KilnTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

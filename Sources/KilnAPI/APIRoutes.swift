@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 import HTTPTypes
+import KilnBMC
 import KilnCore
 import KilnInventory
 import NIOCore
@@ -22,12 +23,16 @@ public struct APIRoutes: Sendable {
     let inventory: InventoryStore?
     let tokens: APITokenTable
     let acceptsClientCertificates: Bool
+    /// nil when BMC control is off: BMC endpoints answer 503.
+    let bmc: BMCController?
 
-    public init(editor: CatalogEditor, inventory: InventoryStore?, tokens: APITokenTable, acceptsClientCertificates: Bool = false) {
+    public init(editor: CatalogEditor, inventory: InventoryStore?, tokens: APITokenTable, acceptsClientCertificates: Bool = false,
+                bmc: BMCController? = nil) {
         self.editor = editor
         self.inventory = inventory
         self.tokens = tokens
         self.acceptsClientCertificates = acceptsClientCertificates
+        self.bmc = bmc
     }
 
     public func makeRouter() -> Router<APIRequestContext> {
@@ -44,6 +49,7 @@ public struct APIRoutes: Sendable {
         api.get("machines/:mac") { _, context in try await machine(context) }
         api.get("machines/:mac/events") { request, context in try await events(request, context) }
         api.post("machines/:mac/assign") { request, context in try await assign(request, context) }
+        BMCRoutes(controller: bmc).add(to: api)
         for kind in [CatalogRecord.Kind.group, .profile] {
             let plural = kind.folder
             api.get(RouterPath(plural)) { _, _ in try await list(kind) }
@@ -209,7 +215,9 @@ public struct APIRoutes: Sendable {
         guard let machine = try await inventoryRead({ try store.machine(mac.description) }) else {
             throw APIError(.notFound, "Kiln has not seen \(mac)")
         }
-        return try json(Self.machineObject(machine))
+        var object = Self.machineObject(machine)
+        object["bmc"] = bmc?.registry.record(mac.description).map(\.publicView) ?? NSNull()
+        return try json(object)
     }
 
     private func events(_ request: Request, _ context: APIRequestContext) async throws -> Response {

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import KilnBMC
 import KilnCore
 import KilnHTTP
 import KilnInventory
@@ -56,7 +57,7 @@ public struct APIServer: Service {
 
     /// Reads the tokens file and the TLS files now, so a mistake stops
     /// `serve` before it listens.
-    public init(configuration: Configuration, editor: CatalogEditor, inventory: InventoryStore?, logger: Logger,
+    public init(configuration: Configuration, editor: CatalogEditor, inventory: InventoryStore?, bmc: BMCController? = nil, logger: Logger,
                 onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws {
         self.configuration = configuration
         self.logger = logger
@@ -75,7 +76,8 @@ public struct APIServer: Service {
         guard configuration.tokensPath != nil || configuration.clientCAPath != nil else {
             throw Failure("the API needs --api-tokens FILE, or --api-client-ca with --api-cert and --api-key; it is never open")
         }
-        routes = APIRoutes(editor: editor, inventory: inventory, tokens: tokens, acceptsClientCertificates: configuration.clientCAPath != nil)
+        routes = APIRoutes(editor: editor, inventory: inventory, tokens: tokens, acceptsClientCertificates: configuration.clientCAPath != nil,
+                           bmc: bmc)
     }
 
     private init(_ server: APIServer, extraRoutes: @escaping @Sendable (Router<APIRequestContext>) -> Void) {

@@ -8,7 +8,7 @@ enum OpenAPIDocument {
  "info": {
   "title": "Kiln management API",
   "version": "1.0.0",
-  "description": "Machines Kiln has seen, and the groups, profiles and templates it serves. Reads need a read or write credential; writes a write credential. Every write is checked by loading the catalog with it, written atomically, and serving before the answer."
+  "description": "Machines Kiln has seen, and the groups, profiles and templates it serves. Reads need a read or write credential; writes a write credential. Every write is checked by loading the catalog with it, written atomically, and serving before the answer. A machine's BMC (Redfish) is added with a write-only account and acted on through /api/v1/machines/{mac}/bmc/…."
  },
  "servers": [
   {
@@ -250,6 +250,580 @@ enum OpenAPIDocument {
      },
      "503": {
       "$ref": "#/components/responses/Unavailable"
+     }
+    }
+   }
+  },
+  "/api/v1/machines/{mac}/bmc": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/MAC"
+    }
+   ],
+   "get": {
+    "summary": "A machine's BMC (never its account)",
+    "operationId": "getBMC",
+    "responses": {
+     "200": {
+      "description": "The BMC",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMC"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    }
+   },
+   "put": {
+    "summary": "Add or replace a machine's BMC; enrolls a machine Kiln has not seen. The BMC is not contacted; its facts are read in the background",
+    "operationId": "putBMC",
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "$ref": "#/components/schemas/BMCRegistration"
+       }
+      }
+     }
+    },
+    "responses": {
+     "200": {
+      "description": "Replaced",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMC"
+        }
+       }
+      }
+     },
+     "201": {
+      "description": "Added",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMC"
+        }
+       }
+      }
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    }
+   },
+   "delete": {
+    "summary": "Forget a machine's BMC and its account",
+    "operationId": "deleteBMC",
+    "responses": {
+     "204": {
+      "description": "Removed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    }
+   }
+  },
+  "/api/v1/machines/{mac}/bmc/power": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/MAC"
+    }
+   ],
+   "get": {
+    "summary": "The power state, read from the BMC",
+    "operationId": "getPower",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    }
+   },
+   "post": {
+    "summary": "Power on, off (graceful, then forced) or cycle, waiting for the BMC to report the new state",
+    "operationId": "setPower",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+         "action"
+        ],
+        "properties": {
+         "action": {
+          "type": "string",
+          "enum": [
+           "on",
+           "off",
+           "cycle"
+          ]
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/machines/{mac}/bmc/boot": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/MAC"
+    }
+   ],
+   "post": {
+    "summary": "The device the machine boots from next time only",
+    "operationId": "bootOnce",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+         "device"
+        ],
+        "properties": {
+         "device": {
+          "type": "string",
+          "enum": [
+           "pxe",
+           "cd",
+           "disk"
+          ]
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/machines/{mac}/bmc/media": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/MAC"
+    }
+   ],
+   "post": {
+    "summary": "Insert an image as virtual media in the CD drive",
+    "operationId": "insertMedia",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    },
+    "requestBody": {
+     "required": true,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+         "image"
+        ],
+        "properties": {
+         "image": {
+          "type": "string",
+          "description": "http(s) URL the BMC fetches"
+         }
+        }
+       }
+      }
+     }
+    }
+   },
+   "delete": {
+    "summary": "Eject the virtual media",
+    "operationId": "ejectMedia",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    }
+   }
+  },
+  "/api/v1/machines/{mac}/bmc/netboot": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/MAC"
+    }
+   ],
+   "post": {
+    "summary": "PXE next boot, then power on or cycle",
+    "operationId": "netboot",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    },
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {}
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/machines/{mac}/bmc/install-iso": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/MAC"
+    }
+   ],
+   "post": {
+    "summary": "Kiln's installer ISO for the machine (or /netboot.iso) as virtual media, CD next boot, power on or cycle; ejected when the machine reaches config or at the deadline",
+    "operationId": "installISO",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    },
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+         "netboot_cd": {
+          "type": "boolean"
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
+  "/api/v1/machines/{mac}/bmc/facts": {
+   "parameters": [
+    {
+     "$ref": "#/components/parameters/MAC"
+    }
+   ],
+   "post": {
+    "summary": "Read the hardware facts from the BMC and keep them on the machine",
+    "operationId": "readFacts",
+    "responses": {
+     "200": {
+      "description": "What the BMC did",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/BMCOutcome"
+        }
+       }
+      }
+     },
+     "409": {
+      "$ref": "#/components/responses/Busy"
+     },
+     "413": {
+      "$ref": "#/components/responses/TooLarge"
+     },
+     "502": {
+      "$ref": "#/components/responses/BMCFailed"
+     },
+     "400": {
+      "$ref": "#/components/responses/BadRequest"
+     },
+     "401": {
+      "$ref": "#/components/responses/Unauthorized"
+     },
+     "403": {
+      "$ref": "#/components/responses/Forbidden"
+     },
+     "404": {
+      "$ref": "#/components/responses/NotFound"
+     },
+     "503": {
+      "$ref": "#/components/responses/Unavailable"
+     }
+    },
+    "requestBody": {
+     "required": false,
+     "content": {
+      "application/json": {
+       "schema": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {}
+       }
+      }
      }
     }
    }
@@ -885,6 +1459,26 @@ enum OpenAPIDocument {
       }
      }
     }
+   },
+   "Busy": {
+    "description": "Another action is running on the same BMC",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
+   },
+   "BMCFailed": {
+    "description": "The BMC failed, refused or did not answer: its answer is in error",
+    "content": {
+     "application/json": {
+      "schema": {
+       "$ref": "#/components/schemas/Error"
+      }
+     }
+    }
    }
   },
   "schemas": {
@@ -973,6 +1567,17 @@ enum OpenAPIDocument {
        "string",
        "null"
       ]
+     },
+     "bmc": {
+      "oneOf": [
+       {
+        "$ref": "#/components/schemas/BMC"
+       },
+       {
+        "type": "null"
+       }
+      ],
+      "description": "Present on one machine's answer"
      }
     }
    },
@@ -1018,8 +1623,10 @@ enum OpenAPIDocument {
       "enum": [
        "dhcp",
        "tftp",
-       "http"
-      ]
+       "http",
+       "bmc"
+      ],
+      "description": "What the machine asked for (dhcp, tftp, http), or an action Kiln took through its BMC (bmc, with the BMC's answer in reason)"
      },
      "endpoint": {
       "type": "string"
@@ -1225,10 +1832,230 @@ enum OpenAPIDocument {
      },
      "clc_ignition_version": {
       "type": "string",
-      "enum": ["2.2.0", "2.3.0"]
+      "enum": [
+       "2.2.0",
+       "2.3.0"
+      ]
      },
      "clc_platform": {
       "type": "string"
+     }
+    }
+   },
+   "HardwareFacts": {
+    "type": "object",
+    "required": [
+     "macs"
+    ],
+    "properties": {
+     "macs": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "manufacturer": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "model": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "serial": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "bios_version": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "uuid": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "cpu_count": {
+      "type": [
+       "integer",
+       "null"
+      ]
+     },
+     "memory_gib": {
+      "type": [
+       "number",
+       "null"
+      ]
+     },
+     "power_state": {
+      "type": [
+       "string",
+       "null"
+      ]
+     }
+    }
+   },
+   "BMC": {
+    "type": "object",
+    "description": "A machine's BMC as Kiln shows it: never the account",
+    "required": [
+     "mac",
+     "url",
+     "trust",
+     "added",
+     "system_path",
+     "facts",
+     "facts_read",
+     "pending_eject"
+    ],
+    "properties": {
+     "mac": {
+      "type": "string"
+     },
+     "url": {
+      "type": "string"
+     },
+     "system_path": {
+      "type": [
+       "string",
+       "null"
+      ]
+     },
+     "trust": {
+      "type": "string",
+      "enum": [
+       "system",
+       "ca",
+       "insecure"
+      ]
+     },
+     "added": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "facts": {
+      "oneOf": [
+       {
+        "$ref": "#/components/schemas/HardwareFacts"
+       },
+       {
+        "type": "null"
+       }
+      ]
+     },
+     "facts_read": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     },
+     "pending_eject": {
+      "oneOf": [
+       {
+        "type": "object",
+        "required": [
+         "image",
+         "since",
+         "deadline"
+        ],
+        "properties": {
+         "image": {
+          "type": "string"
+         },
+         "since": {
+          "type": "string",
+          "format": "date-time"
+         },
+         "deadline": {
+          "type": "string",
+          "format": "date-time"
+         }
+        }
+       },
+       {
+        "type": "null"
+       }
+      ]
+     }
+    }
+   },
+   "BMCRegistration": {
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+     "url",
+     "username",
+     "password"
+    ],
+    "properties": {
+     "url": {
+      "type": "string",
+      "description": "The BMC's Redfish URL: https://HOST[:PORT] (http:// for emulators)"
+     },
+     "system_path": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "/redfish/v1/Systems/… when the BMC manages several systems"
+     },
+     "username": {
+      "type": "string",
+      "writeOnly": true
+     },
+     "password": {
+      "type": "string",
+      "writeOnly": true
+     },
+     "ca_pem": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "description": "PEM CA certificate the BMC's certificate must chain to"
+     },
+     "insecure": {
+      "type": "boolean",
+      "description": "Skip the certificate check"
+     }
+    }
+   },
+   "BMCOutcome": {
+    "type": "object",
+    "required": [
+     "action",
+     "result",
+     "notes"
+    ],
+    "properties": {
+     "action": {
+      "type": "string"
+     },
+     "result": {
+      "type": "string",
+      "description": "The BMC's answer"
+     },
+     "notes": {
+      "type": "array",
+      "items": {
+       "type": "string"
+      }
+     },
+     "power_state": {
+      "type": "string"
+     },
+     "facts": {
+      "$ref": "#/components/schemas/HardwareFacts"
      }
     }
    }

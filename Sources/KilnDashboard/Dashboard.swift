@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import KilnAPI
+import KilnBMC
 import KilnCore
 import KilnHTTP
 import KilnInventory
@@ -43,9 +44,12 @@ public struct Dashboard: Sendable {
     let sessions: DashboardSessions
     let live: LiveUpdates
     let logger: Logger
+    /// nil when BMC control is off: the machine page shows no BMC section.
+    let bmc: BMCController?
 
     public init(configuration: Configuration, editor: CatalogEditor, inventory: InventoryStore?, catalog: SnapshotStore<CompiledCatalog>,
-                lastLoad: LastLoad, tokens: APITokenTable, logger: Logger) {
+                lastLoad: LastLoad, tokens: APITokenTable, bmc: BMCController? = nil, logger: Logger) {
+        self.bmc = bmc
         self.configuration = configuration
         self.editor = editor
         self.inventory = inventory
@@ -66,6 +70,7 @@ public struct Dashboard: Sendable {
         ui.get("/") { request, context in try await overview(request, context) }
         ui.get("machines/:mac") { request, context in try await machinePage(request, context) }
         ui.post("machines/:mac/assign") { request, context in try await assign(request, context) }
+        ui.post("machines/:mac/bmc") { request, context in try await bmcAction(request, context) }
         ui.get("catalog") { request, context in try await catalogPage(request, context) }
         ui.get("events") { request, context in try await live.stream(request, context) }
         ui.get("login") { request, context in loginPage(request, context, problem: nil) }
@@ -175,8 +180,8 @@ public struct Dashboard: Sendable {
         return page("overview", title: "Machines", data: data, context: context, request: request)
     }
 
-    func machinePage(_ request: Request, _ context: APIRequestContext, problem: CatalogEditor.Refusal? = nil, form: [String: String] = [:]) async throws
-        -> Response
+    func machinePage(_ request: Request, _ context: APIRequestContext, problem: CatalogEditor.Refusal? = nil, form: [String: String] = [:],
+                     bmcResult: (text: String, failed: Bool)? = nil) async throws -> Response
     {
         let mac = try macParameter(context)
         let store = try store()
@@ -230,8 +235,15 @@ public struct Dashboard: Sendable {
             data["unmatched"] = compiled == nil ? "The catalog has not loaded: see the Catalog page." : "This machine's stored labels are not valid labels."
         }
         data["contentsHidden"] = hideContents
-        return page("machine", title: mac.description, data: data, context: context, request: request,
-                    status: problem == nil ? .ok : .unprocessableContent)
+        if let record = bmc?.registry.record(mac.description) {
+            var section = MachineViews.bmc(record)
+            section["mayWrite"] = context.identity?.mayWrite ?? false
+            if let session = session(request) { section["csrf"] = session.session.csrf }
+            if let bmcResult { section["result"] = ["text": HTMLText.short(bmcResult.text, 2000), "failed": bmcResult.failed] }
+            data["bmc"] = section
+        }
+        let status: HTTPResponse.Status = problem != nil ? .unprocessableContent : bmcResult?.failed == true ? .badGateway : .ok
+        return page("machine", title: mac.description, data: data, context: context, request: request, status: status)
     }
 
     private func assignForm(mac: MACAddress, catalog: Catalog, context: APIRequestContext, request: Request, problem: CatalogEditor.Refusal?,
@@ -286,6 +298,39 @@ public struct Dashboard: Sendable {
             return try await machinePage(request, context, problem: error, form: form)
         }
         return Self.redirect("/ui/machines/\(mac)?assigned=\(record.name)")
+    }
+
+    /// One BMC action from the machine page's buttons, answered with the
+    /// page and the BMC's answer on it.
+    func bmcAction(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let mac = try macParameter(context)
+        let form = try await checkedForm(request, context)
+        guard let credential = context.identity, credential.mayWrite else {
+            throw DashboardError(.forbidden, "Read-only token", "The token this session logged in with may only read; log in with a write token to act on a BMC.")
+        }
+        guard let bmc else { throw DashboardError(.serviceUnavailable, "BMC control is off", "This server runs with --bmc off.") }
+        let action = form["action"] ?? ""
+        let outcome: BMCController.Outcome
+        do {
+            switch action {
+            case "power-on": outcome = try await bmc.power(mac, .on)
+            case "power-off": outcome = try await bmc.power(mac, .off)
+            case "power-cycle": outcome = try await bmc.power(mac, .cycle)
+            case "power-status": outcome = try await bmc.power(mac, .status)
+            case "netboot": outcome = try await bmc.netboot(mac)
+            case "install-iso": outcome = try await bmc.installISO(mac, netbootCD: false)
+            case "netboot-cd": outcome = try await bmc.installISO(mac, netbootCD: true)
+            case "eject": outcome = try await bmc.ejectMedia(mac)
+            case "facts": outcome = try await bmc.refreshFacts(mac)
+            default:
+                throw DashboardError(.badRequest, "Unknown action", "\(HTMLText.short(action, 40)) is not a BMC action.")
+            }
+        } catch let refusal as BMCController.Refusal {
+            logger.info("dashboard: bmc action refused", metadata: ["mac": "\(mac)", "by": "\(credential.name)"])
+            return try await machinePage(request, context, bmcResult: (refusal.message, true))
+        }
+        let text = "\(outcome.action): \(outcome.summary)" + outcome.notes.map { "; " + $0 }.joined()
+        return try await machinePage(request, context, bmcResult: (text, false))
     }
 
     func catalogPage(_ request: Request, _ context: APIRequestContext) async throws -> Response {

@@ -100,6 +100,35 @@ enum DashboardTemplates {
         <dt>Address</dt><dd>{{address}}</dd>
         <dt>Last error</dt><dd class="wrap error-text">{{lastError}}</dd>
         </dl>
+        {{#bmc}}
+        <section class="bmc" id="bmc">
+        <h2>BMC</h2>
+        <dl class="facts">
+        <dt>Redfish</dt><dd class="wrap"><code>{{url}}</code>{{#systemPath}} <code>{{systemPath}}</code>{{/systemPath}} (certificate check: {{trust}})</dd>
+        <dt>Hardware</dt><dd class="wrap" id="bmc-hardware">{{hardware}}</dd>
+        <dt>NICs</dt><dd class="wrap">{{nics}}</dd>
+        <dt>Facts read</dt><dd>{{factsRead}}</dd>
+        {{#pendingEject}}<dt>Media to eject</dt><dd class="wrap">{{pendingEject}}</dd>{{/pendingEject}}
+        </dl>
+        {{#result}}<p class="{{#failed}}form-errors{{/failed}}{{^failed}}flash{{/failed}}" role="status" id="bmc-result">{{text}}</p>{{/result}}
+        <form method="post" action="/ui/machines/{{mac}}/bmc" class="bmc-actions">
+        {{#csrf}}<input type="hidden" name="csrf" value="{{csrf}}">{{/csrf}}
+        {{#mayWrite}}
+        <button type="submit" name="action" value="power-status">Power state</button>
+        <button type="submit" name="action" value="power-on">Power on</button>
+        <button type="submit" name="action" value="power-off">Power off</button>
+        <button type="submit" name="action" value="power-cycle">Power cycle</button>
+        <button type="submit" name="action" value="netboot">Netboot</button>
+        <button type="submit" name="action" value="install-iso">Install from ISO</button>
+        <button type="submit" name="action" value="netboot-cd">Boot network CD</button>
+        <button type="submit" name="action" value="eject">Eject media</button>
+        <button type="submit" name="action" value="facts">Read facts</button>
+        {{/mayWrite}}
+        {{^mayWrite}}<span class="hint">this token may only read; BMC actions need a write token</span>{{/mayWrite}}
+        </form>
+        <p class="note">Each action waits for the BMC (power changes can take a minute) and is recorded on the timeline below. The account is never shown.</p>
+        </section>
+        {{/bmc}}
         <section>
         <h2>Latest boot</h2>
         {{{timeline}}}

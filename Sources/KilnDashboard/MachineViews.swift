@@ -1,4 +1,5 @@
 import Foundation
+import KilnBMC
 import KilnCore
 import KilnInventory
 import KilnRender
@@ -99,5 +100,32 @@ enum MachineViews {
         }
         if let array = value as? [Any] { return array.map(hidingContents) }
         return value
+    }
+
+    /// A machine's BMC as the page shows it: where it is and what it said
+    /// about the hardware, never the account.
+    static func bmc(_ record: BMCRecord) -> [String: Any] {
+        var section: [String: Any] = [
+            "url": HTMLText.short(record.url, 300), "trust": record.insecure ? "off (insecure)" : record.caPEM == nil ? "system CAs" : "its own CA",
+            "factsRead": record.factsRead.map { HTMLText.time($0) } ?? "not yet",
+        ]
+        section["systemPath"] = record.systemPath.map { HTMLText.short($0, 300) }
+        if let facts = record.facts {
+            var parts = [facts.manufacturer, facts.model].compactMap { $0 }
+            if let serial = facts.serial { parts.append("serial \(serial)") }
+            if let bios = facts.biosVersion { parts.append("BIOS \(bios)") }
+            if let cpus = facts.cpuCount { parts.append("\(cpus) CPU(s)") }
+            if let memory = facts.memoryGiB { parts.append("\(memory.formatted()) GiB") }
+            if let power = facts.powerState { parts.append("power \(power)") }
+            section["hardware"] = HTMLText.short(parts.joined(separator: ", "), 1000)
+            section["nics"] = HTMLText.short(facts.macs.joined(separator: ", "), 1000)
+        } else {
+            section["hardware"] = "unknown: press Read facts"
+            section["nics"] = ""
+        }
+        if let pending = record.pendingEject {
+            section["pendingEject"] = HTMLText.short("\(pending.image), at config or by \(HTMLText.time(pending.deadline))", 1000)
+        }
+        return section
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 public struct BootEvent: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case dhcp, tftp, http
+        /// An action Kiln took through the machine's BMC, with the BMC's answer.
+        case bmc
     }
 
     public var time: Date

@@ -50,6 +50,9 @@ public struct EventClassifier: Sendable {
             // iPXE's own DHCP (answered with the boot script) is part of the
             // boot the firmware began.
             return (.discovered, !event.target.hasSuffix("/boot.ipxe"))
+        case .bmc:
+            // Kiln acted on the machine; the machine itself asked nothing.
+            return (.discovered, false)
         case .tftp:
             return event.succeeded ? (.firmware, true) : (.discovered, false)
         case .http:

@@ -328,12 +328,14 @@ public final class InventoryStore: Sendable {
             let newBoot = entry.startsBoot && machine.stage.map { entry.reached < $0 } == true
             machine.stage = BootStage.after(machine.stage, reached: entry.reached, startsBoot: entry.startsBoot)
             if newBoot { machine.lastError = nil }
-            if event.failed { machine.lastError = event.reason ?? "status \(event.status) for \(event.target)" }
+            // A BMC action is Kiln's doing, not the machine's: no last error, no sighting.
+            let byMachine = event.kind != .bmc
+            if event.failed && byMachine { machine.lastError = event.reason ?? "status \(event.status) for \(event.target)" }
             if !event.labels.isEmpty { machine.newLabels = event.labels }
             machine.group = event.group ?? machine.group
             machine.profile = event.profile ?? machine.profile
             machine.address = event.client ?? machine.address
-            if time > machine.lastSeen {
+            if time > machine.lastSeen && byMachine {
                 machine.lastSeen = time
                 machine.touched = true
             }

@@ -45,6 +45,12 @@ public final class RedfishClient: Sendable {
         switch endpoint.trust {
         case .system: break
         case .caFile(let path): tls.trustRoots = .file(path)
+        case .caPEM(let pem):
+            do {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
+            } catch {
+                throw .badEndpoint("the BMC's CA certificate is not PEM: \(error)")
+            }
         case .insecure: tls.certificateVerification = .none
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow,

@@ -1,3 +1,5 @@
+import NIOSSL
+
 /// How to reach one BMC: its Redfish URL, which system when it manages
 /// several, the account, and how to trust its certificate.
 public struct RedfishEndpoint: Sendable, Equatable {
@@ -6,6 +8,8 @@ public struct RedfishEndpoint: Sendable, Equatable {
         case system
         /// A CA certificate (PEM) the BMC's certificate must chain to.
         case caFile(String)
+        /// The same, given as the PEM text itself (what Kiln stores per BMC).
+        case caPEM(String)
         /// No certificate check at all: only where the operator said so.
         case insecure
     }
@@ -40,6 +44,15 @@ public struct RedfishEndpoint: Sendable, Equatable {
         return String(url[..<afterScheme.startIndex]) + host
     }
 
+    /// Scheme, host and port, for grouping and messages.
+    public func originForDisplay() throws(RedfishError) -> String { try origin() }
+
+    /// Checks the URL and the system path without contacting the BMC.
+    public func validate() throws(RedfishError) {
+        _ = try origin()
+        _ = try checkedSystemPath()
+    }
+
     /// A system path must be a Redfish path on the BMC, nothing else.
     func checkedSystemPath() throws(RedfishError) -> String? {
         guard let systemPath else { return nil }
@@ -48,5 +61,17 @@ public struct RedfishEndpoint: Sendable, Equatable {
             throw .badEndpoint("system path \(systemPath) must be a /redfish/v1/Systems/… path")
         }
         return systemPath
+    }
+}
+
+extension RedfishEndpoint {
+    /// Why `pem` cannot serve as a BMC's CA, or nil when it can.
+    public static func problemWithCA(_ pem: String) -> String? {
+        do {
+            let certificates = try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
+            return certificates.isEmpty ? "the CA file holds no PEM certificate" : nil
+        } catch {
+            return "the CA file is not a PEM certificate: \(error)"
+        }
     }
 }

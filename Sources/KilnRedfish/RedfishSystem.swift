@@ -2,7 +2,7 @@ import Foundation
 import KilnCore
 
 /// What a BMC says about the machine it manages.
-public struct HardwareFacts: Sendable, Equatable {
+public struct HardwareFacts: Sendable, Equatable, Codable {
     public var manufacturer: String?
     public var model: String?
     public var serial: String?

@@ -54,9 +54,10 @@ struct APIClient {
         }
     }
 
-    func send(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers: [String: String] = [:]) async throws -> Reply {
+    func send(_ method: String, _ path: String, body: Data? = nil, contentType: String = "application/json", headers: [String: String] = [:],
+              timeout: TimeInterval = 60) async throws -> Reply {
         guard let url = URL(string: base.absoluteString + path) else { throw ValidationError("bad API path \(path)") }
-        var request = URLRequest(url: url, timeoutInterval: 60)
+        var request = URLRequest(url: url, timeoutInterval: timeout)
         request.httpMethod = method
         if let token { request.setValue("Bearer " + token, forHTTPHeaderField: "Authorization") }
         if let body {

@@ -1,9 +1,11 @@
 import ArgumentParser
 import KilnAPI
+import KilnBMC
 import KilnCore
 import KilnDashboard
 import KilnHTTP
 import KilnInventory
+import KilnISO
 import Logging
 
 /// `serve`'s management API flags.
@@ -28,7 +30,9 @@ struct APIServeOptions: ParsableArguments {
 
     /// The API's listener, or nil when no address is given. Every file is
     /// read now, so a mistake stops `serve` before anything listens.
-    func server(for server: KilnServer, inventory: InventoryStore?, logger: Logger) throws -> APIServer? {
+    var isOn: Bool { !Environment.value(apiAddress, "KILN_API_ADDRESS", default: "").isEmpty }
+
+    func server(for server: KilnServer, inventory: InventoryStore?, bmc: BMCController?, logger: Logger) throws -> APIServer? {
         let addressText = Environment.value(apiAddress, "KILN_API_ADDRESS", default: "")
         guard !addressText.isEmpty else { return nil }
         guard let listen = ListenAddress(addressText) else {
@@ -50,14 +54,71 @@ struct APIServeOptions: ParsableArguments {
         let editor = CatalogEditor(source: source, reloader: server.reloader, logger: logger)
         let apiServer: APIServer
         do {
-            apiServer = try APIServer(configuration: configuration, editor: editor, inventory: inventory, logger: logger)
+            apiServer = try APIServer(configuration: configuration, editor: editor, inventory: inventory, bmc: bmc, logger: logger)
         } catch {
             throw ValidationError("\(error)")
         }
         guard dashboardMode == "on" else { return apiServer }
         let dashboard = Dashboard(configuration: .init(secureCookies: apiServer.isHTTPS), editor: editor, inventory: inventory,
-                                  catalog: server.store, lastLoad: server.reloader.lastLoad, tokens: apiServer.tokenTable, logger: logger)
+                                  catalog: server.store, lastLoad: server.reloader.lastLoad, tokens: apiServer.tokenTable, bmc: bmc, logger: logger)
         logger.info("dashboard on", metadata: ["path": "/ui/"])
         return apiServer.serving { router in dashboard.addRoutes(to: router) }
+    }
+}
+
+/// `serve`'s BMC flags. BMC control lives on the management API: without
+/// `--api-address` there is no way to add a BMC, so none is started.
+struct BMCServeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("on or off: Redfish BMC control through the API, the CLI and the dashboard, records in <state-path>/bmcs.json (env KILN_BMC; default on when the API is on). See docs/bmc.md.", valueName: "on|off"))
+    var bmc: String?
+
+    @Option(name: .long, help: ArgumentHelp("Minutes an install-iso image stays mounted when the machine never reaches config (env KILN_BMC_EJECT_AFTER; default 30).", valueName: "minutes"))
+    var bmcEjectAfter: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Kiln's URL as BMCs reach it, where install-iso's images are fetched from, when BMCs sit on a management network that reaches Kiln at another address than machines do (env KILN_BMC_IMAGE_BASE; default --public-url).", valueName: "url"))
+    var bmcImageBase: String?
+
+    @Option(name: .long, help: ArgumentHelp("BMC actions in flight at once across all BMCs; each BMC takes one at a time (env KILN_BMC_MAX_ACTIONS; default 16).", valueName: "n"))
+    var bmcMaxActions: Int?
+
+    /// The controller, or nil when BMC control is off. A damaged records
+    /// file stops `serve`: starting without it would lose the credentials.
+    func controller(stateFolder: String, kilnURL: String?, recorder: InventoryRecorder?, inventory: InventoryStore?,
+                    logger: Logger) throws -> BMCController? {
+        let mode = Environment.value(bmc, "KILN_BMC", default: "on").lowercased()
+        guard ["on", "off"].contains(mode) else { throw ValidationError("--bmc \"\(mode)\" is not on or off") }
+        guard mode == "on" else { return nil }
+        var settings = BMCController.Settings()
+        let minutes = try bmcEjectAfter ?? Double(Environment.value(nil, "KILN_BMC_EJECT_AFTER", default: "30")).orThrow("KILN_BMC_EJECT_AFTER must be a number of minutes")
+        guard minutes > 0, minutes <= 7 * 24 * 60 else { throw ValidationError("--bmc-eject-after must be more than 0 and at most 10080 minutes") }
+        settings.ejectAfter = .seconds(minutes * 60)
+        let maxActions = try bmcMaxActions ?? Int(Environment.value(nil, "KILN_BMC_MAX_ACTIONS", default: "16")).orThrow("KILN_BMC_MAX_ACTIONS must be a whole number")
+        guard (1...1024).contains(maxActions) else { throw ValidationError("--bmc-max-actions must be from 1 to 1024") }
+        settings.maxActions = maxActions
+        let imageBase = Environment.value(bmcImageBase, "KILN_BMC_IMAGE_BASE", default: "")
+        if imageBase.isEmpty {
+            settings.kilnURL = kilnURL
+        } else {
+            do {
+                settings.kilnURL = try NetbootISO.serverURL(imageBase)
+            } catch {
+                throw ValidationError("--bmc-image-base: \(error.description)")
+            }
+        }
+        let registry: BMCRegistry
+        do {
+            registry = try BMCRegistry(folder: stateFolder) { logger.warning("bmc: \($0)") }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        logger.info("bmc control on", metadata: ["bmcs": "\(registry.all.count)", "records": "\(registry.path)",
+                                                 "images_from": "\(settings.kilnURL ?? "- (install-iso needs --public-url)")"])
+        return BMCController(registry: registry, settings: settings, logger: logger,
+                             recordEvent: { event in recorder?.record(event) },
+                             reachedConfig: { mac, since in
+                                 guard let inventory else { return false }
+                                 let events = (try? await NIOThreadPoolRunner.run { try inventory.events(for: mac, limit: 500) }) ?? []
+                                 return events.contains { event, stage, _ in event.kind != .bmc && stage == .config && event.time >= since }
+                             })
     }
 }

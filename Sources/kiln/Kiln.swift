@@ -9,6 +9,6 @@ struct Kiln: AsyncParsableCommand {
             Kiln reads a matchbox-layout data directory (groups/*.json, profiles/*.json, ignition/, generic/, cloud/) \
             and serves each machine the profile of the most specific group whose selectors match its labels.
             """,
-        subcommands: [ServeCommand.self, MatchCommand.self, ValidateCommand.self, RenderCommand.self, ButaneCommand.self, CTCommand.self, ISOCommand.self, DHCPCommand.self, MachinesCommand.self, MachineCommand.self, AssignCommand.self, ApplyCommand.self, DeleteCommand.self, TokenCommand.self, StoreCommand.self]
+        subcommands: [ServeCommand.self, MatchCommand.self, ValidateCommand.self, RenderCommand.self, ButaneCommand.self, CTCommand.self, ISOCommand.self, DHCPCommand.self, MachinesCommand.self, MachineCommand.self, AssignCommand.self, ApplyCommand.self, DeleteCommand.self, TokenCommand.self, StoreCommand.self, BMCCommand.self]
     )
 }

@@ -40,6 +40,9 @@ struct ListenAddress: Equatable {
         self.host = host
         self.port = port
     }
+
+    /// The host as it goes in a URL: an IPv6 address in brackets.
+    var hostForURL: String { host.contains(":") ? "[\(host)]" : host }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}

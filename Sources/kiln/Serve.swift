@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnBMC
 import KilnCore
 import KilnDHCP
 import KilnHTTP
@@ -64,6 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
     var inventoryDays: Double?
 
     @OptionGroup(title: "Management API") var api: APIServeOptions
+
+    @OptionGroup(title: "BMC control") var bmcOptions: BMCServeOptions
 
     @Option(name: .long, help: ArgumentHelp("Keep the catalog and the inventory in etcd, shared by every Kiln given the same store: etcd://HOST:PORT[,HOST:PORT…]/PREFIX, or etcds:// for TLS (env KILN_STORE; default: the data directory and SQLite). See docs/scale-out.md.", valueName: "url"))
     var store: String?
@@ -137,9 +140,17 @@ struct ServeCommand: AsyncParsableCommand {
             if let mirror { services.append(mirror) }
         }
         if let recorder { services.append(recorder) }
-        if let apiServer = try api.server(for: server, inventory: inventoryStore, logger: logger) {
+        var bmc: BMCController?
+        if api.isOn {
+            // Without --public-url, a BMC can fetch images only when Kiln listens on a named address.
+            let kilnURL = publicURL.isEmpty ? (["0.0.0.0", "::", ""].contains(listen.host) ? nil : "http://\(listen.hostForURL):\(listen.port)") : publicURL
+            bmc = try bmcOptions.controller(stateFolder: state.resolved(data), kilnURL: kilnURL, recorder: recorder, inventory: inventoryStore,
+                                            logger: logger)
+        }
+        if let apiServer = try api.server(for: server, inventory: inventoryStore, bmc: bmc, logger: logger) {
             services.append(apiServer)
         }
+        if let bmc { services.append(bmc) }
         if let tftp {
             services.append(TFTPServer(configuration: tftp, logger: logger, registry: server.metrics.registry,
                                        onTransfer: { transfer in recorder?.record(InventoryEvents.from(transfer)) }))

@@ -1,5 +1,6 @@
 import Foundation
 import KilnAPI
+import KilnBMC
 import KilnCore
 import KilnHTTP
 import KilnInventory
@@ -20,12 +21,13 @@ final class APIHarness: Sendable {
     let readToken: String
     let inventory: InventoryStore?
     let server: KilnServer
+    let bmc: BMCController?
     private let task: Task<Void, any Error>
 
     static let profile = #"{"id": "worker", "boot": {"kernel": "/assets/vmlinuz", "initrd": ["/assets/initrd"], "args": ["console=ttyS0"]}}"#
     static let otherProfile = #"{"id": "storage", "boot": {"kernel": "/assets/storage-vmlinuz", "args": []}}"#
 
-    static func start(inventory: Bool = true) async throws -> APIHarness {
+    static func start(inventory: Bool = true, bmc bmcOn: Bool = false, kilnURL: String? = nil) async throws -> APIHarness {
         let root = NSTemporaryDirectory() + "kiln-api-" + UUID().uuidString
         let dataPath = root + "/data"
         for folder in ["groups", "profiles", "ignition", "generic", "cloud", "assets"] {
@@ -45,9 +47,20 @@ final class APIHarness: Sendable {
                                 logger: logger)
         let source = try #require(server.reloader.source as? any WritableCatalogSource)
         let editor = CatalogEditor(source: source, reloader: server.reloader, logger: logger)
+        var bmc: BMCController?
+        if bmcOn {
+            var settings = BMCController.Settings()
+            settings.kilnURL = kilnURL
+            settings.timing.readRetries = 0
+            // No recorder here: the events go straight into the store.
+            bmc = BMCController(registry: try BMCRegistry(folder: root + "/state"), settings: settings, logger: logger,
+                                recordEvent: { event in
+                                    try? store?.apply([InventoryEntry(event: event, mac: event.mac ?? "", reached: .discovered, startsBoot: false)])
+                                })
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let api = try APIServer(configuration: .init(host: "127.0.0.1", port: 0, tokensPath: tokensPath), editor: editor,
-                                inventory: store, logger: logger, onListening: { continuation.yield(("api", $0)) })
+                                inventory: store, bmc: bmc, logger: logger, onListening: { continuation.yield(("api", $0)) })
         let task = Task {
             try await server.run(alongside: [api]) { continuation.yield(("boot", $0)) }
         }
@@ -64,11 +77,12 @@ final class APIHarness: Sendable {
             throw HarnessError.didNotStart
         }
         return APIHarness(root: root, dataPath: dataPath, bootPort: bootPort, apiPort: apiPort, writeToken: writeToken, readToken: readToken,
-                          inventory: store, server: server, task: task)
+                          inventory: store, server: server, bmc: bmc, task: task)
     }
 
     private init(root: String, dataPath: String, bootPort: Int, apiPort: Int, writeToken: String, readToken: String, inventory: InventoryStore?,
-                 server: KilnServer, task: Task<Void, any Error>) {
+                 server: KilnServer, bmc: BMCController?, task: Task<Void, any Error>) {
+        self.bmc = bmc
         self.root = root
         self.dataPath = dataPath
         self.bootPort = bootPort
@@ -133,8 +147,8 @@ enum HarnessError: Error {
     case didNotStart
 }
 
-func withAPI(inventory: Bool = true, _ body: (APIHarness) async throws -> Void) async throws {
-    let harness = try await APIHarness.start(inventory: inventory)
+func withAPI(inventory: Bool = true, bmc: Bool = false, kilnURL: String? = nil, _ body: (APIHarness) async throws -> Void) async throws {
+    let harness = try await APIHarness.start(inventory: inventory, bmc: bmc, kilnURL: kilnURL)
     do {
         try await body(harness)
     } catch {
