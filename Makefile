@@ -22,6 +22,9 @@ TEST_PACKAGES  := $(BUILD_PACKAGES) curl ca-certificates procps python3 tftp-hpa
 # make e2e: QEMU with iPXE ROMs and OVMF (UEFI), ipxe.efi, dnsmasq as the site DHCP server, busybox and cpio for the
 # guests' initramfs; the guest kernel is downloaded and unpacked by the script.
 E2E_PACKAGES   := qemu-system-x86 ipxe-qemu ipxe ovmf dnsmasq-base busybox-static cpio gzip xz-utils zstd iproute2 curl python3
+# make bmc-libvirt: libvirt (QEMU under software emulation) behind sushy-tools' Redfish emulator; libvirt-dev,
+# pkg-config and gcc build libvirt-python for it; the guest's initramfs as for make e2e.
+BMC_LIBVIRT_PACKAGES := libvirt-daemon-system libvirt-clients libvirt-dev pkg-config gcc qemu-system-x86 busybox-static cpio gzip xz-utils zstd iproute2 util-linux curl python3
 BENCH_PACKAGES := $(BUILD_PACKAGES) curl wrk nginx-light procps python3 tftp-hpa atftp tftpd-hpa dnsmasq-base genisoimage xorriso util-linux xz-utils sqlite3 etcd-server
 # The dashboard's browser checks: Debian's headless Chromium and its driver (fonts for
 # readable screenshots); selenium from PyPI drives them.
@@ -45,7 +48,7 @@ define ensure_packages
 	fi
 endef
 
-.PHONY: help run build release test peer-checks ui-checks store-checks e2e bench assets clean
+.PHONY: help run build release test peer-checks ui-checks store-checks e2e bmc-libvirt bench assets clean
 
 help:
 	@echo "make run    - install what is missing, build, serve profiles/ and assets/ on $(HTTP_ADDRESS) (API on $(API_ADDRESS))"
@@ -53,6 +56,7 @@ help:
 	@echo "make ui-checks - the dashboard in headless Chromium (screenshots in .build/ui-screenshots/)"
 	@echo "make store-checks - three Kiln replicas on a three-member etcd cluster (run by make test)"
 	@echo "make e2e    - boot QEMU guests through Kiln in a network namespace (root; run by make test)"
+	@echo "make bmc-libvirt - install a libvirt domain through its Redfish BMC (sushy-tools) with kiln bmc (root; run by make test)"
 	@echo "make bench  - release build, wrk against Kiln and nginx, print the ratios"
 
 # iPXE binaries come from Debian's ipxe package, copied at set-up, never committed.
@@ -116,7 +120,7 @@ test:
 	bash scripts/store-checks.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 	@if [ ! -e /dev/net/tun ]; then echo "make e2e skipped: /dev/net/tun is missing"; \
 	elif ! apt-cache show qemu-system-x86 >/dev/null 2>&1; then echo "make e2e skipped: apt cannot install qemu-system-x86"; \
-	else $(MAKE) --no-print-directory e2e; fi
+	else $(MAKE) --no-print-directory e2e && $(MAKE) --no-print-directory bmc-libvirt; fi
 
 # The rack test needs network namespaces and taps, so root (or sudo).
 e2e:
@@ -124,6 +128,15 @@ e2e:
 	@apt-cache depends linux-image-cloud-amd64 >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get update -qq; }
 	$(SWIFT) build --product kiln
 	bash scripts/e2e.sh "$$($(SWIFT) build --show-bin-path)/kiln"
+
+# A machine only its BMC can boot: libvirt, sushy-tools and kiln bmc, in a network namespace.
+bmc-libvirt:
+	$(call ensure_packages,$(BMC_LIBVIRT_PACKAGES))
+	@python3 -c "import libvirt" 2>/dev/null || { echo "installing libvirt-python (pip): sushy-tools' libvirt driver"; python3 -m pip install -q libvirt-python; }
+	@python3 -c "import sushy_tools" 2>/dev/null || { echo "installing sushy-tools (pip): the Redfish BMC emulator"; python3 -m pip install -q sushy-tools; }
+	@apt-cache depends linux-image-cloud-amd64 >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; $$sudo apt-get update -qq; }
+	$(SWIFT) build --product kiln
+	bash scripts/bmc-libvirt.sh "$$($(SWIFT) build --show-bin-path)/kiln"
 
 # The dashboard in headless Chromium; screenshots land in .build/ui-screenshots/.
 ui-checks:

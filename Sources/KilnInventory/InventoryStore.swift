@@ -297,6 +297,7 @@ public final class InventoryStore: Sendable {
         var before: [String: Pending] = [:]
         var events: [PendingEvent] = []
         events.reserveCapacity(entries.count)
+        var heldRepeats: [(id: Int64, count: Int)] = []
         let select = try db.cachedStatement(sql: "SELECT * FROM machine WHERE mac = ?")
         let selectLast = try db.cachedStatement(sql: "SELECT * FROM event WHERE mac = ? ORDER BY id DESC LIMIT 1")
         let insertEvent = try db.cachedStatement(sql: """
@@ -345,11 +346,19 @@ public final class InventoryStore: Sendable {
             } else if machine.lastEvent == nil, let stored = machine.storedEvent, Self.repeats(stored.entry, entry), stored.stage == stage {
                 machine.unwrittenRepeats += 1
             } else {
+                // Repeats held back belong to the event they repeat, not to the one that follows it.
+                if machine.unwrittenRepeats > 0, let stored = machine.storedEvent {
+                    heldRepeats.append((stored.id, machine.unwrittenRepeats))
+                    machine.unwrittenRepeats = 0
+                }
                 machine.lastEvent = events.count
                 machine.eventCount += 1
                 events.append(PendingEvent(entry: entry, stage: stage, repeats: 1))
             }
             machines[entry.mac] = machine
+        }
+        for (id, count) in heldRepeats {
+            try db.cachedStatement(sql: "UPDATE event SET repeats = repeats + ? WHERE id = ?").execute(arguments: [count, id])
         }
         for pending in events {
             let event = pending.entry.event

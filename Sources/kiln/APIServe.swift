@@ -78,6 +78,9 @@ struct BMCServeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Kiln's URL as BMCs reach it, where install-iso's images are fetched from, when BMCs sit on a management network that reaches Kiln at another address than machines do (env KILN_BMC_IMAGE_BASE; default --public-url).", valueName: "url"))
     var bmcImageBase: String?
 
+    @Option(name: .long, help: ArgumentHelp("Seconds power off waits for a graceful shutdown before it forces the power off (env KILN_BMC_SHUTDOWN_GRACE; default 60).", valueName: "seconds"))
+    var bmcShutdownGrace: Double?
+
     @Option(name: .long, help: ArgumentHelp("BMC actions in flight at once across all BMCs; each BMC takes one at a time (env KILN_BMC_MAX_ACTIONS; default 16).", valueName: "n"))
     var bmcMaxActions: Int?
 
@@ -92,6 +95,9 @@ struct BMCServeOptions: ParsableArguments {
         let minutes = try bmcEjectAfter ?? Double(Environment.value(nil, "KILN_BMC_EJECT_AFTER", default: "30")).orThrow("KILN_BMC_EJECT_AFTER must be a number of minutes")
         guard minutes > 0, minutes <= 7 * 24 * 60 else { throw ValidationError("--bmc-eject-after must be more than 0 and at most 10080 minutes") }
         settings.ejectAfter = .seconds(minutes * 60)
+        let grace = try bmcShutdownGrace ?? Double(Environment.value(nil, "KILN_BMC_SHUTDOWN_GRACE", default: "60")).orThrow("KILN_BMC_SHUTDOWN_GRACE must be a number of seconds")
+        guard grace >= 0, grace <= 3600 else { throw ValidationError("--bmc-shutdown-grace must be from 0 to 3600 seconds") }
+        settings.shutdownGrace = .seconds(grace)
         let maxActions = try bmcMaxActions ?? Int(Environment.value(nil, "KILN_BMC_MAX_ACTIONS", default: "16")).orThrow("KILN_BMC_MAX_ACTIONS must be a whole number")
         guard (1...1024).contains(maxActions) else { throw ValidationError("--bmc-max-actions must be from 1 to 1024") }
         settings.maxActions = maxActions

@@ -222,6 +222,20 @@ private func temporaryStore(retention: Retention = Retention()) throws -> (Inven
         #expect(try reopened.machine(mac)?.lastSeen == Date(timeIntervalSince1970: 1_000_010))
     }
 
+    @Test func heldBackRepeatsStayWithTheEventTheyRepeat() throws {
+        let (store, folder) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var classifier = EventClassifier(neighbours: { [:] })
+        try store.apply([event(.http, "ipxe", "/ipxe", mac: mac, at: 0)].compactMap { classifier.classify($0, catalog: catalog) })
+        try store.apply([event(.http, "ipxe", "/ipxe", mac: mac, at: 1)].compactMap { classifier.classify($0, catalog: catalog) })
+        // The repeat is held back; a different event arrives before it is written.
+        try store.apply([event(.http, "metadata", "/metadata", mac: mac, at: 2)].compactMap { classifier.classify($0, catalog: catalog) })
+        try store.writeHeldBack()
+        let stored = try store.events(for: mac)
+        #expect(stored.map(\.0.endpoint) == ["ipxe", "metadata"])
+        #expect(stored.map(\.2) == [2, 1], "\(stored.map(\.2))")
+    }
+
     @Test func manyMachinesInOneBatch() throws {
         let (store, folder) = try temporaryStore()
         defer { try? FileManager.default.removeItem(atPath: folder) }
