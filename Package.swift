@@ -30,6 +30,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -173,6 +177,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KilnRPC",
+            dependencies: [
+                "KilnAPI",
+                "KilnCore",
+                "KilnRender",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["proto"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "KilnDashboard",
             dependencies: [
                 "KilnAPI",
@@ -241,6 +262,7 @@ let package = Package(
             name: "kiln",
             dependencies: [
                 "KilnBMC",
+                "KilnRPC",
                 "KilnEtcd",
                 "KilnStore",
                 "KilnAPI",
@@ -392,6 +414,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnRPCTests",
+            dependencies: ["KilnRPC", "KilnCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -6,6 +6,7 @@ import KilnDashboard
 import KilnHTTP
 import KilnInventory
 import KilnISO
+import KilnRPC
 import Logging
 
 /// `serve`'s management API flags.
@@ -32,15 +33,14 @@ struct APIServeOptions: ParsableArguments {
     /// read now, so a mistake stops `serve` before anything listens.
     var isOn: Bool { !Environment.value(apiAddress, "KILN_API_ADDRESS", default: "").isEmpty }
 
-    func server(for server: KilnServer, inventory: InventoryStore?, bmc: BMCController?, logger: Logger) throws -> APIServer? {
+    func server(for server: KilnServer, editor: @autoclosure () throws -> CatalogEditor, inventory: InventoryStore?, bmc: BMCController?,
+                logger: Logger) throws -> APIServer? {
         let addressText = Environment.value(apiAddress, "KILN_API_ADDRESS", default: "")
         guard !addressText.isEmpty else { return nil }
         guard let listen = ListenAddress(addressText) else {
             throw ValidationError("API address \"\(addressText)\" is not host:port (for example 127.0.0.1:8081)")
         }
-        guard let source = server.reloader.source as? any WritableCatalogSource else {
-            throw ValidationError("the catalog source \(server.reloader.source.origin) cannot be written through the API")
-        }
+        let editor = try editor()
         func optional(_ flag: String?, _ variable: String) -> String? {
             let value = Environment.value(flag, variable, default: "")
             return value.isEmpty ? nil : value
@@ -51,7 +51,6 @@ struct APIServeOptions: ParsableArguments {
             clientCAPath: optional(apiClientCa, "KILN_API_CLIENT_CA"))
         let dashboardMode = Environment.value(dashboard, "KILN_DASHBOARD", default: "on").lowercased()
         guard ["on", "off"].contains(dashboardMode) else { throw ValidationError("--dashboard \"\(dashboardMode)\" is not on or off") }
-        let editor = CatalogEditor(source: source, reloader: server.reloader, logger: logger)
         let apiServer: APIServer
         do {
             apiServer = try APIServer(configuration: configuration, editor: editor, inventory: inventory, bmc: bmc, logger: logger)
@@ -126,5 +125,54 @@ struct BMCServeOptions: ParsableArguments {
                                  let events = (try? await NIOThreadPoolRunner.run { try inventory.events(for: mac, limit: 500) }) ?? []
                                  return events.contains { event, stage, _ in event.kind != .bmc && stage == .config && event.time >= since }
                              })
+    }
+}
+
+/// The write path the REST API, the dashboard and the gRPC API share: one
+/// editor, so their writes take turns.
+func catalogEditor(for server: KilnServer, logger: Logger) throws -> CatalogEditor {
+    guard let source = server.reloader.source as? any WritableCatalogSource else {
+        throw ValidationError("the catalog source \(server.reloader.source.origin) cannot be written through the API")
+    }
+    return CatalogEditor(source: source, reloader: server.reloader, logger: logger)
+}
+
+/// `serve`'s flags for matchbox's gRPC API (matchbox's -rpc-address,
+/// -cert-file, -key-file and -ca-file).
+struct RPCServeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("matchbox's gRPC API (for terraform-provider-matchbox), host:port; off unless given; needs --rpc-cert, --rpc-key and --rpc-ca (env KILN_RPC_ADDRESS). See docs/grpc.md.", valueName: "host:port"))
+    var rpcAddress: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM certificate chain the gRPC listener presents (env KILN_RPC_CERT).", valueName: "file"))
+    var rpcCert: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM private key for --rpc-cert (env KILN_RPC_KEY).", valueName: "file"))
+    var rpcKey: String?
+
+    @Option(name: .long, help: ArgumentHelp("PEM CA bundle: every gRPC client must present a certificate it signed (env KILN_RPC_CA).", valueName: "file"))
+    var rpcCa: String?
+
+    /// The listener, or nil without --rpc-address. Without all three TLS
+    /// files it refuses: matchbox's API is never open.
+    func server(for server: KilnServer, editor: @autoclosure () throws -> CatalogEditor, logger: Logger) throws -> MatchboxRPCServer? {
+        let addressText = Environment.value(rpcAddress, "KILN_RPC_ADDRESS", default: "")
+        guard !addressText.isEmpty else { return nil }
+        guard let listen = ListenAddress(addressText) else {
+            throw ValidationError("RPC address \"\(addressText)\" is not host:port (for example 0.0.0.0:8081)")
+        }
+        let certificate = Environment.value(rpcCert, "KILN_RPC_CERT", default: "")
+        let key = Environment.value(rpcKey, "KILN_RPC_KEY", default: "")
+        let ca = Environment.value(rpcCa, "KILN_RPC_CA", default: "")
+        let missing = [("--rpc-cert", certificate), ("--rpc-key", key), ("--rpc-ca", ca)].filter { $0.1.isEmpty }.map(\.0)
+        guard missing.isEmpty else {
+            throw ValidationError("--rpc-address needs \(missing.joined(separator: ", ")): matchbox's gRPC API takes only clients with a certificate the CA signed, over TLS")
+        }
+        do {
+            return try MatchboxRPCServer(configuration: .init(host: listen.host, port: listen.port, certificatePath: certificate, keyPath: key,
+                                                              clientCAPath: ca),
+                                         editor: try editor(), catalog: server.store, logger: logger)
+        } catch let failure as MatchboxRPCServer.Failure {
+            throw ValidationError(failure.description)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnAPI
 import KilnBMC
 import KilnCore
 import KilnDHCP
@@ -67,6 +68,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "Management API") var api: APIServeOptions
 
     @OptionGroup(title: "BMC control") var bmcOptions: BMCServeOptions
+
+    @OptionGroup(title: "matchbox's gRPC API") var rpc: RPCServeOptions
 
     @Option(name: .long, help: ArgumentHelp("Keep the catalog and the inventory in etcd, shared by every Kiln given the same store: etcd://HOST:PORT[,HOST:PORT…]/PREFIX, or etcds:// for TLS (env KILN_STORE; default: the data directory and SQLite). See docs/scale-out.md.", valueName: "url"))
     var store: String?
@@ -147,10 +150,20 @@ struct ServeCommand: AsyncParsableCommand {
             bmc = try bmcOptions.controller(stateFolder: state.resolved(data), kilnURL: kilnURL, recorder: recorder, inventory: inventoryStore,
                                             logger: logger)
         }
-        if let apiServer = try api.server(for: server, inventory: inventoryStore, bmc: bmc, logger: logger) {
+        var sharedEditor: CatalogEditor?
+        let editor = { () throws -> CatalogEditor in
+            if let sharedEditor { return sharedEditor }
+            let made = try catalogEditor(for: server, logger: logger)
+            sharedEditor = made
+            return made
+        }
+        if let apiServer = try api.server(for: server, editor: try editor(), inventory: inventoryStore, bmc: bmc, logger: logger) {
             services.append(apiServer)
         }
         if let bmc { services.append(bmc) }
+        if let rpcServer = try rpc.server(for: server, editor: try editor(), logger: logger) {
+            services.append(rpcServer)
+        }
         if let tftp {
             services.append(TFTPServer(configuration: tftp, logger: logger, registry: server.metrics.registry,
                                        onTransfer: { transfer in recorder?.record(InventoryEvents.from(transfer)) }))

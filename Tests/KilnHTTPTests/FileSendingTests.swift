@@ -92,10 +92,16 @@ import Testing
             let path = server.assetsPath + "/shrinking.img"
             try Self.varied(count: 32 << 20).write(to: URL(fileURLWithPath: path))
             let curl = try #require(Curl.path)
+            let received = server.assetsPath + "/../received.img"
             let started = ContinuousClock.now
-            async let download = ProcessRunner.run(curl, ["-s", "-o", "/dev/null", "--limit-rate", "4M", "--max-time", "25", server.base + "/assets/shrinking.img"],
+            async let download = ProcessRunner.run(curl, ["-s", "-o", received, "--limit-rate", "4M", "--max-time", "25", server.base + "/assets/shrinking.img"],
                                                    timeout: .seconds(30))
-            try await Task.sleep(for: .milliseconds(700))
+            // Truncated once the transfer is under way: a slow start would otherwise fetch the short file whole.
+            for _ in 0..<200 {
+                let size = (try? FileManager.default.attributesOfItem(atPath: received)[.size] as? Int) ?? 0
+                if size >= 64 << 10 { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
             try handle.truncate(atOffset: 1 << 20)
             try handle.close()
