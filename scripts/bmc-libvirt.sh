@@ -189,6 +189,8 @@ if wait_for 5 bash -c "! env KILN_SERVER=http://127.0.0.1:8081 KILN_TOKEN_FILE='
 else
     bad "kiln bmc show still owes an eject"
 fi
+# The recorder writes about once a second: wait for the eject's event before reading the timeline.
+wait_for 10 bash -c "'$KILN' machine --data-path '$WORK/data' '$MAC' | grep -qF 'eject media (the machine reached config)'"
 "$KILN" machine --data-path "$WORK/data" "$MAC" >"$WORK/machine.txt" 2>&1
 for action in "bmc added" "read facts" "power on" "power off" "boot once pxe" install-iso "eject media (the machine reached config)" "GET /ignition" ; do
     case "$action" in

@@ -128,7 +128,9 @@ def run(driver):
 
     driver.find_element(By.NAME, "token").send_keys("kiln_not-a-token")
     driver.find_element(By.CSS_SELECTOR, "form.login button").click()
-    check("a wrong token is refused on the form", "not in the tokens file" in driver.find_element(By.CSS_SELECTOR, ".form-errors").text)
+    # The refusal is a new page: wait for it rather than read the old one.
+    check("a wrong token is refused on the form",
+          wait(driver, lambda d: any("not in the tokens file" in e.text for e in d.find_elements(By.CSS_SELECTOR, ".form-errors"))))
     driver.get_log("browser")  # drains the console: that 401 was asked for
     driver.find_element(By.NAME, "token").send_keys(TOKEN)
     driver.find_element(By.CSS_SELECTOR, "form.login button").click()
