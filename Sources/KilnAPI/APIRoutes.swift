@@ -77,7 +77,7 @@ public struct APIRoutes: Sendable {
     /// A path parameter as the client meant it: percent-decoded once, so
     /// `%3A` is a colon; an encoded separator or dot decodes to something
     /// the name rules refuse.
-    private func parameter(_ name: String, _ context: APIRequestContext) throws -> String {
+    static func parameter(_ name: String, _ context: APIRequestContext) throws -> String {
         let raw = context.parameters.get(name) ?? ""
         guard let decoded = raw.removingPercentEncoding else {
             throw APIError(.badRequest, "\(name) \"\(raw.prefix(40))\" has a malformed percent-encoding")
@@ -86,7 +86,7 @@ public struct APIRoutes: Sendable {
     }
 
     private func record(_ kind: CatalogRecord.Kind, _ context: APIRequestContext) throws -> CatalogRecord {
-        let name = try parameter("name", context)
+        let name = try Self.parameter("name", context)
         do {
             return try CatalogRecord(kind: kind, name: name)
         } catch {
@@ -102,7 +102,7 @@ public struct APIRoutes: Sendable {
                   let bytes = try await translate({ () throws(CatalogEditor.Refusal) in try await editor.read(record) }) else { continue }
             items.append(["name": name, "etag": CatalogEditor.etag(bytes), "size": bytes.count])
         }
-        return try json(["kind": kind.name, "items": items])
+        return try Self.json(["kind": kind.name, "items": items])
     }
 
     private func get(_ kind: CatalogRecord.Kind, _ context: APIRequestContext) async throws -> Response {
@@ -117,13 +117,13 @@ public struct APIRoutes: Sendable {
 
     private func put(_ kind: CatalogRecord.Kind, _ request: Request, _ context: APIRequestContext) async throws -> Response {
         let record = try record(kind, context)
-        let bytes = try await body(request, limit: kind.isJSON ? Self.maxJSONBody : Self.maxTemplateBody)
+        let bytes = try await Self.body(request, limit: kind.isJSON ? Self.maxJSONBody : Self.maxTemplateBody)
         if kind.isJSON { try checkDocument(bytes, record: record) }
         let written = try await write(record, bytes: bytes, request, context)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let etag = written.etag { headers[.eTag] = etag }
         let object: [String: Any] = ["kind": kind.name, "name": record.name, "etag": written.etag ?? "", "created": written.created]
-        return try json(object, status: written.created ? .created : .ok, headers: headers)
+        return try Self.json(object, status: written.created ? .created : .ok, headers: headers)
     }
 
     private func delete(_ kind: CatalogRecord.Kind, _ request: Request, _ context: APIRequestContext) async throws -> Response {
@@ -200,28 +200,28 @@ public struct APIRoutes: Sendable {
         let found = try await inventoryRead { try store.machines(chosen) }
         var object: [String: Any] = ["machines": found.prefix(limit).map(Self.machineObject)]
         object["next_offset"] = found.count > limit ? offset + limit : NSNull()
-        return try json(object)
+        return try Self.json(object)
     }
 
-    private func macParameter(_ context: APIRequestContext) throws -> MACAddress {
-        let text = try parameter("mac", context)
+    static func macParameter(_ context: APIRequestContext) throws -> MACAddress {
+        let text = try Self.parameter("mac", context)
         guard let mac = MACAddress(text) else { throw APIError(.badRequest, "\"\(text.prefix(40))\" is not a MAC address such as 52:54:00:12:34:56") }
         return mac
     }
 
     private func machine(_ context: APIRequestContext) async throws -> Response {
-        let mac = try macParameter(context)
+        let mac = try Self.macParameter(context)
         let store = try store()
         guard let machine = try await inventoryRead({ try store.machine(mac.description) }) else {
             throw APIError(.notFound, "Kiln has not seen \(mac)")
         }
         var object = Self.machineObject(machine)
         object["bmc"] = bmc?.registry.record(mac.description).map(\.publicView) ?? NSNull()
-        return try json(object)
+        return try Self.json(object)
     }
 
     private func events(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let mac = try macParameter(context)
+        let mac = try Self.macParameter(context)
         let store = try store()
         let limit = try integer(request.uri.queryParameters["limit"], name: "limit", default: 1000, range: 1...10_000)
         guard try await inventoryRead({ try store.machine(mac.description) }) != nil else {
@@ -239,14 +239,14 @@ public struct APIRoutes: Sendable {
             item["reason"] = event.reason ?? NSNull()
             return item
         }
-        return try json(["mac": mac.description, "events": items])
+        return try Self.json(["mac": mac.description, "events": items])
     }
 
     /// Gives a machine a profile: writes the group `machine-<mac>` that
     /// selects it, through the same editor as every other write.
     private func assign(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let mac = try macParameter(context)
-        let bytes = try await body(request, limit: Self.maxJSONBody)
+        let mac = try Self.macParameter(context)
+        let bytes = try await Self.body(request, limit: Self.maxJSONBody)
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw APIError(.badRequest, "the body must be a JSON object such as {\"profile\": \"worker\", \"metadata\": {}}")
         }
@@ -261,13 +261,13 @@ public struct APIRoutes: Sendable {
         let written = try await write(record, bytes: document, request, context)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let etag = written.etag { headers[.eTag] = etag }
-        return try json(["kind": "group", "name": record.name, "etag": written.etag ?? "", "created": written.created],
+        return try Self.json(["kind": "group", "name": record.name, "etag": written.etag ?? "", "created": written.created],
                         status: written.created ? .created : .ok, headers: headers)
     }
 
     // MARK: Helpers
 
-    private func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+    static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
         do {
             let buffer = try await request.body.collect(upTo: limit)
             return Array(buffer.readableBytesView)
@@ -305,7 +305,7 @@ public struct APIRoutes: Sendable {
         }
     }
 
-    private func json(_ object: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [.contentType: "application/json"]) throws -> Response {
+    static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [.contentType: "application/json"]) throws -> Response {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data + [UInt8(ascii: "\n")])))
     }

@@ -4,7 +4,6 @@ import HTTPTypes
 import KilnBMC
 import KilnCore
 import KilnRedfish
-import NIOCore
 
 /// `/api/v1/machines/{mac}/bmc…`: a machine's BMC record (the account is
 /// write-only) and the actions taken through it.
@@ -60,21 +59,14 @@ struct BMCRoutes: Sendable {
         return controller
     }
 
-    private func mac(_ context: APIRequestContext) throws -> MACAddress {
-        let raw = context.parameters.get("mac") ?? ""
-        let text = raw.removingPercentEncoding ?? raw
-        guard let mac = MACAddress(text) else { throw APIError(.badRequest, "\"\(text.prefix(40))\" is not a MAC address such as 52:54:00:12:34:56") }
-        return mac
-    }
-
     private func show(_ context: APIRequestContext) throws -> Response {
-        let record = try translate { try bmc().record(try mac(context)) }
-        return try Self.json(record.publicView)
+        let record = try translate { try bmc().record(try APIRoutes.macParameter(context)) }
+        return try APIRoutes.json(record.publicView)
     }
 
     private func put(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let controller = try bmc()
-        let mac = try mac(context)
+        let mac = try APIRoutes.macParameter(context)
         let body = try await object(request, allowed: ["url", "system_path", "username", "password", "ca_pem", "insecure"])
         func text(_ name: String, required: Bool) throws -> String? {
             guard let value = body[name], !(value is NSNull) else {
@@ -91,11 +83,11 @@ struct BMCRoutes: Sendable {
             caPEM: try text("ca_pem", required: false), insecure: body["insecure"] as? Bool ?? false)
         let created = try translate { try controller.add(mac, registration) }
         let record = try translate { try controller.record(mac) }
-        return try Self.json(record.publicView, status: created ? .created : .ok)
+        return try APIRoutes.json(record.publicView, status: created ? .created : .ok)
     }
 
     private func remove(_ context: APIRequestContext) throws -> Response {
-        let mac = try mac(context)
+        let mac = try APIRoutes.macParameter(context)
         let controller = try bmc()
         try translate { try controller.remove(mac) }
         return Response(status: .noContent)
@@ -104,9 +96,9 @@ struct BMCRoutes: Sendable {
     private func act(_ context: APIRequestContext,
                      _ action: @Sendable (BMCController, MACAddress) async throws -> BMCController.Outcome) async throws -> Response {
         let controller = try bmc()
-        let mac = try mac(context)
+        let mac = try APIRoutes.macParameter(context)
         do {
-            return try Self.json(try await action(controller, mac).object)
+            return try APIRoutes.json(try await action(controller, mac).object)
         } catch let refusal as BMCController.Refusal {
             throw Self.apiError(refusal)
         }
@@ -115,12 +107,7 @@ struct BMCRoutes: Sendable {
     /// The body as a JSON object with only the `allowed` fields; an empty
     /// body is `{}` where `optional`.
     private func object(_ request: Request, allowed: Set<String>, optional: Bool = false) async throws -> [String: Any] {
-        let bytes: [UInt8]
-        do {
-            bytes = Array(try await request.body.collect(upTo: 512 * 1024).readableBytesView)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "the body is larger than 512 KiB")
-        }
+        let bytes = try await APIRoutes.body(request, limit: 512 * 1024)
         if bytes.isEmpty && optional { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw APIError(.badRequest, "the body must be a JSON object")
@@ -146,10 +133,5 @@ struct BMCRoutes: Sendable {
         case .overloaded, .unavailable: APIError(.serviceUnavailable, refusal.message)
         case .bmcFailed: APIError(.badGateway, refusal.message)
         }
-    }
-
-    static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data + [UInt8(ascii: "\n")])))
     }
 }
